@@ -1,0 +1,60 @@
+"""Fetch an object *and* check that the person may see or act on it.
+
+Outsiders get the same `NotFound` for "missing" and "forbidden", so nothing leaks.
+"""
+
+from django.contrib.auth.models import AnonymousUser, User
+from django.utils.translation import gettext as _
+
+from assemblies.models import Assembly, Membership, MembershipStatus, Role
+from core.errors import NotFound, PermissionDenied
+
+
+def membership_for(user: User | AnonymousUser | None, assembly: Assembly) -> Membership | None:
+    if user is None or not user.is_authenticated:
+        return None
+    return Membership.objects.filter(user=user, assembly=assembly).first()
+
+
+def can_view(assembly: Assembly, member: Membership | None) -> bool:
+    if not assembly.is_private:
+        return True
+    return member is not None and member.is_active
+
+
+def get_assembly_for(user, slug: str) -> tuple[Assembly, Membership | None]:
+    """The assembly with this slug and the user's membership; NotFound if they may not see it."""
+    assembly = Assembly.objects.filter(slug=slug).first()
+    if assembly is None:
+        raise NotFound("assembly_not_found", _("There is no such assembly."))
+    member = membership_for(user, assembly)
+    if not can_view(assembly, member):
+        raise NotFound("assembly_not_found", _("There is no such assembly."))
+    return assembly, member
+
+
+def require_active_member(member: Membership | None) -> Membership:
+    if member is None or member.status != MembershipStatus.ACTIVE:
+        if member is not None and member.status == MembershipStatus.PENDING:
+            raise PermissionDenied(
+                "membership_pending", _("A facilitator has not admitted you to this assembly yet.")
+            )
+        raise PermissionDenied("not_a_member", _("Only members of this assembly can do this."))
+    return member
+
+
+def require_participant(member: Membership | None) -> Membership:
+    """Active and allowed to take part: observers watch but do not act."""
+    member = require_active_member(member)
+    if member.role == Role.OBSERVER:
+        raise PermissionDenied("observer", _("Observers can watch but not take part."))
+    return member
+
+
+def require_facilitator(member: Membership | None) -> Membership:
+    member = require_active_member(member)
+    if member.role != Role.FACILITATOR:
+        raise PermissionDenied(
+            "not_facilitator", _("Only a facilitator of this assembly can do this.")
+        )
+    return member

@@ -1,0 +1,301 @@
+"""The body that decides and its sittings: Assembly, Membership, Meeting, agenda, stack, log."""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+# No 0/O/1/I/L: a join code is read aloud in a noisy park and typed on a phone.
+JOIN_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+JOIN_CODE_LENGTH = 8
+
+
+def new_join_code() -> str:
+    return "".join(secrets.choice(JOIN_CODE_ALPHABET) for _ in range(JOIN_CODE_LENGTH))
+
+
+class Visibility(models.TextChoices):
+    PUBLIC = "public", _("Public: listed, readable by anyone")
+    UNLISTED = "unlisted", _("Unlisted: readable by anyone with the link")
+    PRIVATE = "private", _("Private: members only")
+
+
+class Assembly(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    visibility = models.CharField(
+        _("visibility"), max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC
+    )
+    # A `proposals.rules.DecisionRule` as `to_dict()`; snapshotted into each proposal when
+    # its call for consensus opens, so changing it never changes a running vote.
+    decision_rule = models.JSONField(_("decision rule"), default=dict)
+    join_code = models.CharField(_("join code"), max_length=16, unique=True, default=new_join_code)
+    # When set, people who join by code wait until a facilitator admits them.
+    admission_required = models.BooleanField(_("admission required"), default=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("assembly")
+        verbose_name_plural = _("assemblies")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(visibility__in=["public", "unlisted", "private"]),
+                name="assembly_visibility_valid",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("assemblies:detail", args=[self.slug])
+
+    @property
+    def is_public(self) -> bool:
+        return self.visibility == Visibility.PUBLIC
+
+    @property
+    def is_private(self) -> bool:
+        return self.visibility == Visibility.PRIVATE
+
+
+class Role(models.TextChoices):
+    PARTICIPANT = "participant", _("Participant")
+    FACILITATOR = "facilitator", _("Facilitator")
+    OBSERVER = "observer", _("Observer")
+
+
+class JoinedVia(models.TextChoices):
+    ACCOUNT = "account", _("Account")
+    CODE = "code", _("Join code")
+    INVITATION = "invitation", _("Added by a facilitator")
+
+
+class MembershipStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    PENDING = "pending", _("Waiting to be admitted")
+    LEFT = "left", _("Left")
+    REMOVED = "removed", _("Removed")
+
+
+class Membership(models.Model):
+    """A person's place in one assembly. People who join by code get a passwordless user."""
+
+    assembly = models.ForeignKey(Assembly, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="memberships"
+    )
+    role = models.CharField(
+        _("role"), max_length=12, choices=Role.choices, default=Role.PARTICIPANT
+    )
+    display_name = models.CharField(_("display name"), max_length=80)
+    joined_via = models.CharField(
+        _("joined via"), max_length=12, choices=JoinedVia.choices, default=JoinedVia.ACCOUNT
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=MembershipStatus.choices,
+        default=MembershipStatus.ACTIVE,
+    )
+    joined_at = models.DateTimeField(_("joined at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        ordering = ["display_name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "assembly"], name="membership_one_per_user"),
+            models.CheckConstraint(
+                condition=Q(role__in=["participant", "facilitator", "observer"]),
+                name="membership_role_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["active", "pending", "left", "removed"]),
+                name="membership_status_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["assembly", "status", "role"])]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.get_role_display()}, {self.assembly})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == MembershipStatus.ACTIVE
+
+    @property
+    def is_facilitator(self) -> bool:
+        return self.is_active and self.role == Role.FACILITATOR
+
+    @property
+    def can_act(self) -> bool:
+        """Observers watch; only active participants and facilitators take part."""
+        return self.is_active and self.role != Role.OBSERVER
+
+
+class MeetingState(models.TextChoices):
+    SCHEDULED = "scheduled", _("Scheduled")
+    IN_SESSION = "in_session", _("In session")
+    ADJOURNED = "adjourned", _("Adjourned")
+
+
+class Meeting(models.Model):
+    """A sitting of the assembly, in a park, a hall, online or all at once."""
+
+    assembly = models.ForeignKey(Assembly, on_delete=models.CASCADE, related_name="meetings")
+    title = models.CharField(_("title"), max_length=200)
+    location = models.CharField(_("location"), max_length=200, blank=True)
+    scheduled_for = models.DateTimeField(_("scheduled for"), null=True, blank=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    state = models.CharField(
+        _("state"), max_length=12, choices=MeetingState.choices, default=MeetingState.SCHEDULED
+    )
+    current_proposal = models.ForeignKey(
+        "proposals.Proposal", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    progressive_stack = models.BooleanField(_("progressive stack"), default=False)
+    # The speaker timer: running while timer_started_at is set.
+    timer_seconds = models.PositiveIntegerField(_("speaking time (seconds)"), default=120)
+    timer_started_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("sitting")
+        verbose_name_plural = _("sittings")
+        ordering = ["-scheduled_for", "-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state__in=["scheduled", "in_session", "adjourned"]),
+                name="meeting_state_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True)
+                | Q(started_at__isnull=False, ended_at__gte=models.F("started_at")),
+                name="meeting_ends_after_start",
+            ),
+            # At most one sitting of an assembly is in session at a time.
+            models.UniqueConstraint(
+                fields=["assembly"],
+                condition=Q(state="in_session"),
+                name="meeting_one_in_session_per_assembly",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.assembly})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("assemblies:meeting", args=[self.assembly.slug, self.pk])
+
+
+class AgendaItem(models.Model):
+    """A proposal on a sitting's agenda, in order; a tabled proposal may return to a later one."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="agenda_items")
+    proposal = models.ForeignKey(
+        "proposals.Proposal", on_delete=models.CASCADE, related_name="agenda_items"
+    )
+    position = models.PositiveIntegerField(_("order"))
+
+    class Meta:
+        ordering = ["meeting", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "proposal"], name="agenda_proposal_once"),
+            models.UniqueConstraint(
+                fields=["meeting", "position"],
+                name="agenda_position_unique",
+                deferrable=models.Deferrable.DEFERRED,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.proposal}"
+
+
+class StackKind(models.TextChoices):
+    # Listed in the order the stack keeper calls them: priority first.
+    POINT_OF_PROCESS = "point_of_process", _("Point of process")
+    CLARIFYING_QUESTION = "clarifying_question", _("Clarifying question")
+    DIRECT_RESPONSE = "direct_response", _("Direct response")
+    POINT_OF_INFORMATION = "point_of_information", _("Point of information")
+    SPEAK = "speak", _("To speak")
+
+
+class StackState(models.TextChoices):
+    WAITING = "waiting", _("Waiting")
+    SPEAKING = "speaking", _("Speaking")
+    DONE = "done", _("Done")
+    SKIPPED = "skipped", _("Skipped")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    REMOVED = "removed", _("Removed")
+
+
+class StackEntry(models.Model):
+    """A request to speak at a sitting, shared by people in the hall and people online."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="stack_entries")
+    member = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="stack_entries")
+    kind = models.CharField(_("kind"), max_length=24, choices=StackKind.choices)
+    state = models.CharField(
+        _("state"), max_length=10, choices=StackState.choices, default=StackState.WAITING
+    )
+    # Raised by the stack keeper (progressive stack, "step up"); higher is called earlier.
+    priority = models.SmallIntegerField(_("priority"), default=0)
+    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    called_at = models.DateTimeField(_("called at"), null=True, blank=True)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("stack entry")
+        verbose_name_plural = _("stack entries")
+        ordering = ["requested_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["meeting", "member", "kind"],
+                condition=Q(state="waiting"),
+                name="stack_one_waiting_entry_per_kind",
+            ),
+            models.UniqueConstraint(
+                fields=["meeting"],
+                condition=Q(state="speaking"),
+                name="stack_one_speaker_at_a_time",
+            ),
+        ]
+        indexes = [models.Index(fields=["meeting", "state"])]
+
+    def __str__(self) -> str:
+        return f"{self.member.display_name}: {self.get_kind_display()} ({self.get_state_display()})"
+
+
+class LogEntry(models.Model):
+    """The public record of every facilitator (and system) action, in the minutes too."""
+
+    assembly = models.ForeignKey(Assembly, on_delete=models.CASCADE, related_name="log_entries")
+    meeting = models.ForeignKey(
+        Meeting, null=True, blank=True, on_delete=models.CASCADE, related_name="log_entries"
+    )
+    actor = models.ForeignKey(
+        Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Namespaced action code, e.g. "proposals.call.closed"; rendered to text when shown.
+    action = models.CharField(_("action"), max_length=64)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("log entry")
+        verbose_name_plural = _("facilitation log")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action}"

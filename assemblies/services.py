@@ -1,0 +1,473 @@
+"""Every write to assemblies, memberships and sittings. Views, consumers and the API call these.
+
+Each function takes keyword-only arguments with the acting member given explicitly, runs in
+one transaction, enforces the invariants, writes the public log where a facilitator acts,
+and announces the change after commit.
+"""
+
+import secrets
+from datetime import datetime
+
+from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from assemblies.access import require_active_member, require_facilitator
+from assemblies.models import (
+    AgendaItem,
+    Assembly,
+    JoinedVia,
+    LogEntry,
+    Meeting,
+    MeetingState,
+    Membership,
+    MembershipStatus,
+    Role,
+    Visibility,
+    new_join_code,
+)
+from core.errors import Conflict, DomainError, NotFound, PermissionDenied
+from core.events import publish_on_commit
+from proposals.rules import PRESETS, DecisionRule, RuleError
+
+DEFAULT_RULE = PRESETS["consensus"]
+
+
+def record_action(
+    *,
+    assembly: Assembly,
+    actor: Membership | None,
+    action: str,
+    meeting: Meeting | None = None,
+    **data,
+) -> LogEntry:
+    """Write one line of the public facilitation log (namespaced code, rendered later)."""
+    entry = LogEntry.objects.create(
+        assembly=assembly, meeting=meeting, actor=actor, action=action, data=data
+    )
+    publish_on_commit(
+        assembly_id=assembly.pk, meeting_id=meeting.pk if meeting else None, kind="log"
+    )
+    return entry
+
+
+def parse_rule(data: dict | DecisionRule | None) -> DecisionRule:
+    if data is None:
+        return DEFAULT_RULE
+    if isinstance(data, DecisionRule):
+        return data
+    try:
+        return DecisionRule.from_dict(data)
+    except RuleError as error:
+        raise DomainError("invalid_rule", str(error)) from error
+
+
+def _unique_slug(name: str) -> str:
+    base = slugify(name)[:60] or "assembly"
+    slug = base
+    while Assembly.objects.filter(slug=slug).exists():
+        slug = f"{base}-{secrets.token_hex(2)}"
+    return slug
+
+
+def _clean_display_name(display_name: str) -> str:
+    display_name = " ".join((display_name or "").split())
+    if not display_name:
+        raise DomainError("display_name_required", _("Please give a name to be shown to others."))
+    if len(display_name) > 80:
+        raise DomainError("display_name_too_long", _("A display name has at most 80 characters."))
+    return display_name
+
+
+def default_display_name(user: User) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+@transaction.atomic
+def create_assembly(
+    *,
+    actor: User,
+    name: str,
+    slug: str = "",
+    description: str = "",
+    visibility: str = Visibility.PUBLIC,
+    decision_rule: dict | DecisionRule | None = None,
+    admission_required: bool = False,
+    display_name: str = "",
+) -> Assembly:
+    """Create an assembly; whoever creates it becomes its first facilitator."""
+    name = " ".join((name or "").split())
+    if not name:
+        raise DomainError("name_required", _("An assembly needs a name."))
+    if visibility not in Visibility.values:
+        raise DomainError("invalid_visibility", _("Unknown visibility."))
+    slug = slugify(slug) if slug else _unique_slug(name)
+    if Assembly.objects.filter(slug=slug).exists():
+        raise Conflict("slug_taken", _("That address is already in use."))
+    assembly = Assembly.objects.create(
+        name=name,
+        slug=slug,
+        description=description,
+        visibility=visibility,
+        decision_rule=parse_rule(decision_rule).to_dict(),
+        admission_required=admission_required,
+        created_by=actor,
+    )
+    founder = Membership.objects.create(
+        assembly=assembly,
+        user=actor,
+        role=Role.FACILITATOR,
+        display_name=_clean_display_name(display_name or default_display_name(actor)),
+        joined_via=JoinedVia.ACCOUNT,
+    )
+    record_action(assembly=assembly, actor=founder, action="assemblies.assembly.created")
+    return assembly
+
+
+@transaction.atomic
+def update_assembly(
+    *,
+    actor: Membership,
+    assembly: Assembly,
+    name: str | None = None,
+    description: str | None = None,
+    visibility: str | None = None,
+    decision_rule: dict | DecisionRule | None = None,
+    admission_required: bool | None = None,
+) -> Assembly:
+    require_facilitator(actor)
+    changed = {}
+    if name is not None:
+        name = " ".join(name.split())
+        if not name:
+            raise DomainError("name_required", _("An assembly needs a name."))
+        changed["name"] = name
+    if description is not None:
+        changed["description"] = description
+    if visibility is not None:
+        if visibility not in Visibility.values:
+            raise DomainError("invalid_visibility", _("Unknown visibility."))
+        changed["visibility"] = visibility
+    if decision_rule is not None:
+        changed["decision_rule"] = parse_rule(decision_rule).to_dict()
+    if admission_required is not None:
+        changed["admission_required"] = admission_required
+    for field, value in changed.items():
+        setattr(assembly, field, value)
+    if changed:
+        assembly.save(update_fields=list(changed))
+        record_action(
+            assembly=assembly,
+            actor=actor,
+            action="assemblies.assembly.updated",
+            fields=sorted(changed),
+        )
+        publish_on_commit(assembly_id=assembly.pk, kind="assembly")
+    return assembly
+
+
+def _activate_or_create_membership(
+    *, assembly: Assembly, user: User, display_name: str, via: str, status: str
+) -> Membership:
+    member = Membership.objects.select_for_update().filter(assembly=assembly, user=user).first()
+    if member is None:
+        try:
+            with transaction.atomic():
+                member = Membership.objects.create(
+                    assembly=assembly,
+                    user=user,
+                    display_name=display_name,
+                    joined_via=via,
+                    status=status,
+                )
+        except IntegrityError:
+            # A double click raced us to it: the membership exists now, use it.
+            member = Membership.objects.get(assembly=assembly, user=user)
+        return member
+    if member.status == MembershipStatus.REMOVED:
+        raise PermissionDenied("removed", _("A facilitator removed you from this assembly."))
+    if member.status == MembershipStatus.LEFT:
+        member.status = status
+        member.display_name = display_name
+        member.save(update_fields=["status", "display_name"])
+    return member
+
+
+@transaction.atomic
+def join_assembly(*, user: User, assembly: Assembly, display_name: str = "") -> Membership:
+    """Join a public or unlisted assembly with an account. Private ones need the code."""
+    if assembly.is_private:
+        raise NotFound("assembly_not_found", _("There is no such assembly."))
+    member = _activate_or_create_membership(
+        assembly=assembly,
+        user=user,
+        display_name=_clean_display_name(display_name or default_display_name(user)),
+        via=JoinedVia.ACCOUNT,
+        status=MembershipStatus.PENDING if assembly.admission_required else MembershipStatus.ACTIVE,
+    )
+    publish_on_commit(assembly_id=assembly.pk, kind="members")
+    return member
+
+
+def _codejoin_user() -> User:
+    """A passwordless account for someone who joined with only a display name."""
+    username = f"guest-{secrets.token_hex(6)}"
+    user = User(username=username)
+    user.set_unusable_password()
+    user.save()
+    return user
+
+
+def find_assembly_by_code(code: str) -> Assembly:
+    normalized = (code or "").strip().upper().replace(" ", "").replace("-", "")
+    assembly = Assembly.objects.filter(join_code=normalized).first() if normalized else None
+    if assembly is None:
+        raise DomainError("invalid_code", _("That join code is not valid."))
+    return assembly
+
+
+@transaction.atomic
+def join_by_code(
+    *, code: str, display_name: str, user: User | None = None, assembly: Assembly | None = None
+) -> Membership:
+    """Join with the code shown at the sitting. Without a user, a guest account is made.
+
+    When `assembly` is given (a join link), the code must be that assembly's.
+    """
+    display_name = _clean_display_name(display_name)
+    found = find_assembly_by_code(code)
+    if assembly is not None and found.pk != assembly.pk:
+        raise DomainError("invalid_code", _("That join code is not valid."))
+    if user is None or not user.is_authenticated:
+        user = _codejoin_user()
+    member = _activate_or_create_membership(
+        assembly=found,
+        user=user,
+        display_name=display_name,
+        via=JoinedVia.CODE,
+        status=MembershipStatus.PENDING if found.admission_required else MembershipStatus.ACTIVE,
+    )
+    publish_on_commit(assembly_id=found.pk, kind="members")
+    return member
+
+
+@transaction.atomic
+def leave_assembly(*, member: Membership) -> Membership:
+    require_active_member(member)
+    if member.role == Role.FACILITATOR and _is_last_facilitator(member):
+        raise Conflict(
+            "last_facilitator",
+            _("You are the last facilitator: give the role to someone else before leaving."),
+        )
+    member.status = MembershipStatus.LEFT
+    member.save(update_fields=["status"])
+    publish_on_commit(assembly_id=member.assembly_id, kind="members")
+    return member
+
+
+def _is_last_facilitator(member: Membership) -> bool:
+    others = Membership.objects.select_for_update().filter(
+        assembly_id=member.assembly_id, role=Role.FACILITATOR, status=MembershipStatus.ACTIVE
+    )
+    return not others.exclude(pk=member.pk).exists()
+
+
+@transaction.atomic
+def change_role(*, actor: Membership, member: Membership, role: str) -> Membership:
+    require_facilitator(actor)
+    _same_assembly(actor, member)
+    if role not in Role.values:
+        raise DomainError("invalid_role", _("Unknown role."))
+    if (
+        member.role == Role.FACILITATOR
+        and role != Role.FACILITATOR
+        and _is_last_facilitator(member)
+    ):
+        raise Conflict("last_facilitator", _("An assembly needs at least one facilitator."))
+    previous = member.role
+    member.role = role
+    member.save(update_fields=["role"])
+    record_action(
+        assembly=member.assembly,
+        actor=actor,
+        action="assemblies.member.role_changed",
+        member=member.display_name,
+        member_id=member.pk,
+        old=previous,
+        new=role,
+    )
+    return member
+
+
+def _same_assembly(actor: Membership, member: Membership) -> None:
+    if actor.assembly_id != member.assembly_id:
+        raise NotFound("member_not_found", _("There is no such member."))
+
+
+@transaction.atomic
+def admit_member(*, actor: Membership, member: Membership) -> Membership:
+    require_facilitator(actor)
+    _same_assembly(actor, member)
+    if member.status != MembershipStatus.PENDING:
+        raise Conflict("not_pending", _("This person is not waiting to be admitted."))
+    member.status = MembershipStatus.ACTIVE
+    member.save(update_fields=["status"])
+    record_action(
+        assembly=member.assembly,
+        actor=actor,
+        action="assemblies.member.admitted",
+        member=member.display_name,
+        member_id=member.pk,
+    )
+    return member
+
+
+@transaction.atomic
+def remove_member(*, actor: Membership, member: Membership) -> Membership:
+    require_facilitator(actor)
+    _same_assembly(actor, member)
+    if member.pk == actor.pk:
+        raise Conflict("remove_self", _("Use 'leave' to leave the assembly yourself."))
+    if member.role == Role.FACILITATOR and _is_last_facilitator(member):
+        raise Conflict("last_facilitator", _("An assembly needs at least one facilitator."))
+    member.status = MembershipStatus.REMOVED
+    member.save(update_fields=["status"])
+    record_action(
+        assembly=member.assembly,
+        actor=actor,
+        action="assemblies.member.removed",
+        member=member.display_name,
+        member_id=member.pk,
+    )
+    return member
+
+
+@transaction.atomic
+def rotate_join_code(*, actor: Membership, assembly: Assembly) -> str:
+    require_facilitator(actor)
+    assembly.join_code = new_join_code()
+    assembly.save(update_fields=["join_code"])
+    record_action(assembly=assembly, actor=actor, action="assemblies.join_code.rotated")
+    return assembly.join_code
+
+
+@transaction.atomic
+def schedule_meeting(
+    *,
+    actor: Membership,
+    assembly: Assembly,
+    title: str,
+    scheduled_for: datetime | None = None,
+    location: str = "",
+) -> Meeting:
+    require_facilitator(actor)
+    title = " ".join((title or "").split())
+    if not title:
+        raise DomainError("title_required", _("A sitting needs a title."))
+    meeting = Meeting.objects.create(
+        assembly=assembly, title=title, scheduled_for=scheduled_for, location=location
+    )
+    record_action(
+        assembly=assembly,
+        actor=actor,
+        meeting=meeting,
+        action="assemblies.meeting.scheduled",
+        title=title,
+    )
+    return meeting
+
+
+def _lock_meeting(meeting: Meeting) -> Meeting:
+    return Meeting.objects.select_for_update().select_related("assembly").get(pk=meeting.pk)
+
+
+@transaction.atomic
+def start_meeting(*, actor: Membership, meeting: Meeting) -> Meeting:
+    require_facilitator(actor)
+    meeting = _lock_meeting(meeting)
+    if meeting.state != MeetingState.SCHEDULED:
+        raise Conflict("meeting_not_scheduled", _("Only a scheduled sitting can be started."))
+    if Meeting.objects.filter(assembly=meeting.assembly, state=MeetingState.IN_SESSION).exists():
+        raise Conflict("meeting_in_session", _("Another sitting is in session: adjourn it first."))
+    meeting.state = MeetingState.IN_SESSION
+    meeting.started_at = timezone.now()
+    meeting.save(update_fields=["state", "started_at"])
+    record_action(
+        assembly=meeting.assembly, actor=actor, meeting=meeting, action="assemblies.meeting.started"
+    )
+    publish_on_commit(assembly_id=meeting.assembly_id, meeting_id=meeting.pk, kind="meeting")
+    return meeting
+
+
+@transaction.atomic
+def adjourn_meeting(*, actor: Membership, meeting: Meeting) -> Meeting:
+    require_facilitator(actor)
+    meeting = _lock_meeting(meeting)
+    if meeting.state != MeetingState.IN_SESSION:
+        raise Conflict("meeting_not_in_session", _("Only a sitting in session can be adjourned."))
+    meeting.state = MeetingState.ADJOURNED
+    meeting.ended_at = timezone.now()
+    meeting.timer_started_at = None
+    meeting.save(update_fields=["state", "ended_at", "timer_started_at"])
+    record_action(
+        assembly=meeting.assembly,
+        actor=actor,
+        meeting=meeting,
+        action="assemblies.meeting.adjourned",
+    )
+    publish_on_commit(assembly_id=meeting.assembly_id, meeting_id=meeting.pk, kind="meeting")
+    return meeting
+
+
+@transaction.atomic
+def add_to_agenda(*, actor: Membership, meeting: Meeting, proposal) -> AgendaItem:
+    require_facilitator(actor)
+    meeting = _lock_meeting(meeting)
+    if proposal.assembly_id != meeting.assembly_id:
+        raise NotFound("proposal_not_found", _("There is no such proposal."))
+    if meeting.state == MeetingState.ADJOURNED:
+        raise Conflict("meeting_adjourned", _("This sitting is over."))
+    if proposal.is_final:
+        raise Conflict("proposal_final", _("This proposal is already decided or withdrawn."))
+    item = AgendaItem.objects.filter(meeting=meeting, proposal=proposal).first()
+    if item is not None:
+        return item
+    last = meeting.agenda_items.order_by("-position").values_list("position", flat=True).first()
+    item = AgendaItem.objects.create(meeting=meeting, proposal=proposal, position=(last or 0) + 1)
+    if proposal.meeting_id != meeting.pk:
+        proposal.meeting = meeting
+        proposal.save(update_fields=["meeting"])
+    record_action(
+        assembly=meeting.assembly,
+        actor=actor,
+        meeting=meeting,
+        action="assemblies.agenda.added",
+        proposal=proposal.title,
+        proposal_id=proposal.pk,
+    )
+    publish_on_commit(assembly_id=meeting.assembly_id, meeting_id=meeting.pk, kind="agenda")
+    return item
+
+
+@transaction.atomic
+def set_current_proposal(*, actor: Membership, meeting: Meeting, proposal) -> Meeting:
+    require_facilitator(actor)
+    meeting = _lock_meeting(meeting)
+    if meeting.state != MeetingState.IN_SESSION:
+        raise Conflict("meeting_not_in_session", _("Start the sitting first."))
+    if proposal is not None and not meeting.agenda_items.filter(proposal=proposal).exists():
+        raise Conflict("not_on_agenda", _("Put the proposal on this sitting's agenda first."))
+    meeting.current_proposal = proposal
+    meeting.save(update_fields=["current_proposal"])
+    record_action(
+        assembly=meeting.assembly,
+        actor=actor,
+        meeting=meeting,
+        action="assemblies.meeting.current_proposal",
+        proposal=proposal.title if proposal else None,
+        proposal_id=proposal.pk if proposal else None,
+    )
+    publish_on_commit(assembly_id=meeting.assembly_id, meeting_id=meeting.pk, kind="meeting")
+    return meeting

@@ -1,0 +1,55 @@
+"""The digest chain of decisions: pure functions, no Django, shared by the app and verifiers.
+
+digest(n) = sha256( digest(n-1) + canonical_json(record(n)) ), hex-encoded, per assembly;
+the first decision of an assembly chains from GENESIS (64 zeros). `canonical_json` is JSON
+with sorted keys, no insignificant whitespace and UTF-8 kept as is, so any language can
+recompute it.
+"""
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+GENESIS = "0" * 64
+
+
+def canonical_json(record: dict) -> bytes:
+    return json.dumps(
+        record, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
+
+
+def compute_digest(previous_digest: str, record: dict) -> str:
+    return hashlib.sha256(previous_digest.encode("ascii") + canonical_json(record)).hexdigest()
+
+
+@dataclass(frozen=True)
+class ChainLink:
+    """One decision as stored: what the verifier needs to recompute the chain."""
+
+    label: str
+    record: dict
+    previous_digest: str
+    digest: str
+
+
+@dataclass(frozen=True)
+class ChainProblem:
+    label: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.label}: {self.reason}"
+
+
+def first_broken_link(links: Iterable[ChainLink]) -> ChainProblem | None:
+    """Walk the chain in order and name the first record that does not match, if any."""
+    expected_previous = GENESIS
+    for link in links:
+        if link.previous_digest != expected_previous:
+            return ChainProblem(link.label, "previous digest does not match the chain")
+        if compute_digest(link.previous_digest, link.record) != link.digest:
+            return ChainProblem(link.label, "digest does not match its record")
+        expected_previous = link.digest
+    return None

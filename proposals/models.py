@@ -1,0 +1,353 @@
+"""What is decided: Proposal, Revision, Position, Comment, temperature checks, Decision."""
+
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from proposals.rules import DecisionRule
+
+
+class Phase(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PRESENTED = "presented", _("Presented")
+    QUESTIONS = "questions", _("Clarifying questions")
+    CONCERNS = "concerns", _("Concerns")
+    AMENDMENTS = "amendments", _("Friendly amendments")
+    CALL = "call", _("Call for consensus")
+    DECIDED = "decided", _("Decided")
+    TABLED = "tabled", _("Tabled")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+# The discussion phases, in the order a general assembly moves through them.
+DISCUSSION_PHASES = [Phase.PRESENTED, Phase.QUESTIONS, Phase.CONCERNS, Phase.AMENDMENTS]
+OPEN_PHASES = [Phase.DRAFT, *DISCUSSION_PHASES, Phase.CALL]
+FINAL_PHASES = [Phase.DECIDED, Phase.WITHDRAWN]
+
+
+class Proposal(models.Model):
+    assembly = models.ForeignKey(
+        "assemblies.Assembly", on_delete=models.PROTECT, related_name="proposals"
+    )
+    meeting = models.ForeignKey(
+        "assemblies.Meeting",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="proposals",
+        help_text=_("The sitting it is decided at; empty for an online proposal."),
+    )
+    author = models.ForeignKey(
+        "assemblies.Membership", on_delete=models.PROTECT, related_name="proposals"
+    )
+    title = models.CharField(_("title"), max_length=200)
+    phase = models.CharField(_("phase"), max_length=12, choices=Phase.choices, default=Phase.DRAFT)
+    revision_number = models.PositiveIntegerField(_("current revision"), default=1)
+    # The assembly's rule as it was when the call for consensus opened (DecisionRule.to_dict()).
+    rule = models.JSONField(_("decision rule applied"), null=True, blank=True)
+    call_opened_at = models.DateTimeField(null=True, blank=True)
+    # Online proposals: the call for consensus closes by itself at this time.
+    closes_at = models.DateTimeField(_("closes at"), null=True, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("proposal")
+        verbose_name_plural = _("proposals")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(phase__in=[choice.value for choice in Phase]),
+                name="proposal_phase_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(rule__isnull=False) | ~Q(phase__in=["call", "decided"]),
+                name="proposal_call_has_rule",
+            ),
+        ]
+        indexes = [models.Index(fields=["assembly", "phase"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("proposals:detail", args=[self.assembly.slug, self.pk])
+
+    @property
+    def decision_rule(self) -> DecisionRule | None:
+        return DecisionRule.from_dict(self.rule) if self.rule else None
+
+    @property
+    def is_open_for_positions(self) -> bool:
+        return self.phase == Phase.CALL
+
+    @property
+    def is_final(self) -> bool:
+        return self.phase in FINAL_PHASES
+
+
+class Revision(models.Model):
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField(_("number"))
+    text = models.TextField(_("text"), help_text=_("Markdown."))
+    summary = models.CharField(_("summary of change"), max_length=300, blank=True)
+    author = models.ForeignKey("assemblies.Membership", on_delete=models.PROTECT, related_name="+")
+    amendment = models.OneToOneField(
+        "Comment",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="resulting_revision",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("revision")
+        verbose_name_plural = _("revisions")
+        ordering = ["proposal", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["proposal", "number"], name="revision_number_unique"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="revision_number_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.proposal} r{self.number}"
+
+
+class PositionKind(models.TextChoices):
+    AGREE = "agree", _("Agree")
+    STAND_ASIDE = "stand_aside", _("Stand aside")
+    BLOCK = "block", _("Block")
+
+
+class Position(models.Model):
+    """One statement of a member's position. Append-only: a change is a new row.
+
+    Exactly one row per member and proposal is `is_current`, enforced by a partial unique
+    constraint; the previous row keeps its place in the history.
+    """
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="positions")
+    member = models.ForeignKey(
+        "assemblies.Membership", on_delete=models.PROTECT, related_name="positions"
+    )
+    kind = models.CharField(_("position"), max_length=12, choices=PositionKind.choices)
+    reason = models.TextField(_("reason"), blank=True)
+    revision_number = models.PositiveIntegerField(_("revision"))
+    is_current = models.BooleanField(default=True)
+    # Set by clients that retry (the websocket, the API): a retry is acknowledged, not re-applied.
+    request_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("position")
+        verbose_name_plural = _("positions")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["proposal", "member"],
+                condition=Q(is_current=True),
+                name="position_one_current_per_member",
+            ),
+            models.UniqueConstraint(
+                fields=["member", "request_id"],
+                condition=~Q(request_id=""),
+                name="position_request_id_once",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=["agree", "stand_aside", "block"]),
+                name="position_kind_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["proposal", "kind"],
+                condition=Q(is_current=True),
+                name="position_current_by_kind",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member.display_name}: {self.get_kind_display()}"
+
+
+class CommentKind(models.TextChoices):
+    QUESTION = "question", _("Clarifying question")
+    ANSWER = "answer", _("Answer")
+    CONCERN = "concern", _("Concern")
+    AMENDMENT = "amendment", _("Friendly amendment")
+
+
+class CommentStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    ADDRESSED = "addressed", _("Addressed")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+
+
+class Comment(models.Model):
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="comments")
+    member = models.ForeignKey(
+        "assemblies.Membership", on_delete=models.PROTECT, related_name="comments"
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=CommentKind.choices)
+    # An answer replies to a question; other kinds stand on their own.
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
+    )
+    text = models.TextField(_("text"))
+    # A friendly amendment carries the full proposed text of the new revision.
+    proposed_text = models.TextField(_("proposed text"), blank=True)
+    revision_number = models.PositiveIntegerField(_("revision"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=CommentStatus.choices, default=CommentStatus.OPEN
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["question", "answer", "concern", "amendment"]),
+                name="comment_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(parent__isnull=False) | ~Q(kind="answer"),
+                name="comment_answer_has_question",
+            ),
+            models.CheckConstraint(
+                condition=~Q(proposed_text="") | ~Q(kind="amendment"),
+                name="comment_amendment_has_text",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} by {self.member.display_name}"
+
+
+class TemperatureCheck(models.Model):
+    """A quick, non-binding reading (up / so-so / down) while a proposal is discussed."""
+
+    proposal = models.ForeignKey(
+        Proposal, on_delete=models.CASCADE, related_name="temperature_checks"
+    )
+    opened_by = models.ForeignKey(
+        "assemblies.Membership", on_delete=models.PROTECT, related_name="+"
+    )
+    revision_number = models.PositiveIntegerField()
+    opened_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("temperature check")
+        verbose_name_plural = _("temperature checks")
+        ordering = ["opened_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["proposal"],
+                condition=Q(closed_at__isnull=True),
+                name="temperature_one_open_per_proposal",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Temperature check on {self.proposal}"
+
+
+class Reading(models.TextChoices):
+    UP = "up", _("Up (warm)")
+    SO_SO = "so_so", _("So-so")
+    DOWN = "down", _("Down (cold)")
+
+
+class TemperatureReading(models.Model):
+    check_run = models.ForeignKey(
+        TemperatureCheck, on_delete=models.CASCADE, related_name="readings"
+    )
+    member = models.ForeignKey("assemblies.Membership", on_delete=models.CASCADE, related_name="+")
+    reading = models.CharField(max_length=6, choices=Reading.choices)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["check_run", "member"], name="temperature_one_reading_per_member"
+            ),
+            models.CheckConstraint(
+                condition=Q(reading__in=["up", "so_so", "down"]), name="temperature_reading_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member.display_name}: {self.get_reading_display()}"
+
+
+class Outcome(models.TextChoices):
+    CONSENSUS = "consensus", _("Consensus")
+    CONSENSUS_WITH_STAND_ASIDES = "consensus_with_stand_asides", _("Consensus with stand-asides")
+    MODIFIED_CONSENSUS = "modified_consensus", _("Passed by modified consensus")
+    BLOCKED = "blocked", _("Blocked")
+    TOO_MANY_STAND_ASIDES = "too_many_stand_asides", _("No consensus: too many stand-asides")
+    NO_QUORUM = "no_quorum", _("No quorum")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class Decision(models.Model):
+    """The immutable record of how a proposal ended, chained by digest within its assembly."""
+
+    proposal = models.OneToOneField(Proposal, on_delete=models.PROTECT, related_name="decision")
+    assembly = models.ForeignKey(
+        "assemblies.Assembly", on_delete=models.PROTECT, related_name="decisions"
+    )
+    sequence = models.PositiveIntegerField(_("number in the assembly's history"))
+    outcome = models.CharField(_("outcome"), max_length=32, choices=Outcome.choices)
+    agree_count = models.PositiveIntegerField(default=0)
+    stand_aside_count = models.PositiveIntegerField(default=0)
+    block_count = models.PositiveIntegerField(default=0)
+    rule = models.JSONField(_("decision rule applied"), null=True, blank=True)
+    revision_number = models.PositiveIntegerField()
+    closed_by = models.ForeignKey(
+        "assemblies.Membership",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Empty when an online call closed at its set time."),
+    )
+    decided_at = models.DateTimeField()
+    # The canonical record the digest covers, including every position and reason.
+    record = models.JSONField()
+    previous_digest = models.CharField(max_length=64)
+    digest = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = _("decision")
+        verbose_name_plural = _("decisions")
+        ordering = ["assembly", "sequence"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assembly", "sequence"], name="decision_sequence_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome__in=[choice.value for choice in Outcome]),
+                name="decision_outcome_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.sequence} {self.proposal}: {self.get_outcome_display()}"
+
+    def get_absolute_url(self) -> str:
+        return self.proposal.get_absolute_url()
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {
+            "agree": self.agree_count,
+            "stand_aside": self.stand_aside_count,
+            "block": self.block_count,
+        }

@@ -1,0 +1,43 @@
+"""Reads: tallies and current positions, each in a constant number of queries."""
+
+from django.db.models import Count
+
+from proposals.models import Position, PositionKind, Proposal
+from proposals.rules import Tally
+
+
+def tally_for(proposal: Proposal) -> Tally:
+    counts = dict(
+        Position.objects.filter(proposal=proposal, is_current=True)
+        .values_list("kind")
+        .annotate(n=Count("id"))
+        .values_list("kind", "n")
+    )
+    return Tally(
+        agree=counts.get(PositionKind.AGREE, 0),
+        stand_aside=counts.get(PositionKind.STAND_ASIDE, 0),
+        block=counts.get(PositionKind.BLOCK, 0),
+    )
+
+
+def current_positions(proposal: Proposal):
+    return (
+        Position.objects.filter(proposal=proposal, is_current=True)
+        .select_related("member")
+        .order_by("created_at", "id")
+    )
+
+
+def dissent(proposal: Proposal) -> dict[str, list[Position]]:
+    """Blocks and stand-asides with names and reasons, the part the assembly must hear."""
+    rows = current_positions(proposal).exclude(kind=PositionKind.AGREE)
+    result: dict[str, list[Position]] = {"block": [], "stand_aside": []}
+    for position in rows:
+        result[position.kind].append(position)
+    return result
+
+
+def current_position_of(proposal: Proposal, member) -> Position | None:
+    if member is None:
+        return None
+    return Position.objects.filter(proposal=proposal, member=member, is_current=True).first()
