@@ -194,9 +194,6 @@ class Meeting(models.Model):
     def __str__(self) -> str:
         return f"{self.title} ({self.assembly})"
 
-    def get_absolute_url(self) -> str:
-        return reverse("assemblies:meeting", args=[self.assembly.slug, self.pk])
-
 
 class AgendaItem(models.Model):
     """A proposal on a sitting's agenda, in order; a tabled proposal may return to a later one."""

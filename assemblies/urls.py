@@ -4,5 +4,5 @@ from assemblies import views
 
 app_name = "assemblies"
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("a/<slug:slug>/", views.assembly_detail, name="detail"),
 ]

@@ -1,11 +1,4 @@
-"""
-ASGI config for multitude project.
-
-It exposes the ASGI callable as a module-level variable named ``application``.
-
-For more information on this file, see
-https://docs.djangoproject.com/en/6.1/howto/deployment/asgi/
-"""
+"""ASGI entry point: HTTP through Django; served by uvicorn in production, daphne in runserver."""
 
 import os
 
@@ -13,4 +6,9 @@ from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "multitude.settings")
 
-application = get_asgi_application()
+# Django must be set up before anything imports models (the live routing, later).
+django_asgi_app = get_asgi_application()
+
+from channels.routing import ProtocolTypeRouter  # noqa: E402
+
+application = ProtocolTypeRouter({"http": django_asgi_app})

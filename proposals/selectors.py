@@ -41,3 +41,22 @@ def current_position_of(proposal: Proposal, member) -> Position | None:
     if member is None:
         return None
     return Position.objects.filter(proposal=proposal, member=member, is_current=True).first()
+
+
+def discussion(proposal: Proposal) -> dict[str, list]:
+    """Questions (with their answers), concerns and amendments, for the proposal page."""
+    from proposals.models import Comment, CommentKind
+
+    comments = list(
+        Comment.objects.filter(proposal=proposal).select_related("member").order_by("created_at")
+    )
+    answers: dict[int, list] = {}
+    for comment in comments:
+        if comment.kind == CommentKind.ANSWER:
+            answers.setdefault(comment.parent_id, []).append(comment)
+    grouped: dict[str, list] = {"question": [], "concern": [], "amendment": []}
+    for comment in comments:
+        if comment.kind != CommentKind.ANSWER:
+            comment.answers = answers.get(comment.pk, [])
+            grouped[comment.kind].append(comment)
+    return grouped

@@ -12,6 +12,15 @@ from assemblies.models import Role
 from proposals import services as proposal_services
 
 
+@pytest.fixture(autouse=True)
+def _plain_static_files(settings):
+    """Production hashes static file names after collectstatic; tests serve them as they are."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
 def make_user(username: str, password: str = "correct horse battery staple") -> User:
     return User.objects.create_user(
         username=username, email=f"{username}@example.org", password=password

@@ -1,0 +1,72 @@
+"""Reads for the assembly pages, each a fixed number of queries whatever the size."""
+
+from django.db.models import Count, Prefetch, Q
+
+from assemblies.models import (
+    AgendaItem,
+    Assembly,
+    Meeting,
+    MeetingState,
+    Membership,
+    MembershipStatus,
+    Visibility,
+)
+from proposals.models import OPEN_PHASES, Decision, Phase, Proposal
+
+
+def public_assemblies():
+    return (
+        Assembly.objects.filter(visibility=Visibility.PUBLIC)
+        .annotate(
+            member_count=Count(
+                "memberships", filter=Q(memberships__status=MembershipStatus.ACTIVE), distinct=True
+            ),
+            open_count=Count(
+                "proposals", filter=Q(proposals__phase__in=OPEN_PHASES), distinct=True
+            ),
+        )
+        .order_by("name")
+    )
+
+
+def assemblies_of(user):
+    if not user.is_authenticated:
+        return Assembly.objects.none()
+    return Assembly.objects.filter(
+        memberships__user=user, memberships__status=MembershipStatus.ACTIVE
+    ).order_by("name")
+
+
+def current_meeting(assembly: Assembly) -> Meeting | None:
+    """The sitting in session, else the next scheduled one."""
+    agenda = Prefetch(
+        "agenda_items",
+        queryset=AgendaItem.objects.select_related("proposal").order_by("position"),
+    )
+    meetings = Meeting.objects.filter(assembly=assembly).prefetch_related(agenda)
+    in_session = meetings.filter(state=MeetingState.IN_SESSION).first()
+    if in_session:
+        return in_session
+    return meetings.filter(state=MeetingState.SCHEDULED).order_by("scheduled_for", "id").first()
+
+
+def open_proposals(assembly: Assembly):
+    return (
+        Proposal.objects.filter(assembly=assembly, phase__in=[*OPEN_PHASES, Phase.TABLED])
+        .select_related("author")
+        .order_by("-updated_at")
+    )
+
+
+def recent_decisions(assembly: Assembly, limit: int = 50):
+    return (
+        Decision.objects.filter(assembly=assembly)
+        .select_related("proposal")
+        .order_by("-sequence")[:limit]
+    )
+
+
+def active_members(assembly: Assembly):
+    return Membership.objects.filter(assembly=assembly, status=MembershipStatus.ACTIVE).order_by(
+        "role", "display_name"
+    )
