@@ -58,3 +58,19 @@ def require_facilitator(member: Membership | None) -> Membership:
             "not_facilitator", _("Only a facilitator of this assembly can do this.")
         )
     return member
+
+
+def normalize_join_code(code: str) -> str:
+    return (code or "").strip().upper().replace(" ", "").replace("-", "")
+
+
+def get_assembly_for_join_link(user, slug: str, code: str) -> tuple[Assembly, bool]:
+    """The assembly a join link points at, and whether the link's code is its current one.
+
+    A private assembly shows its join page only with the right code (or to its members).
+    """
+    assembly = Assembly.objects.filter(slug=slug).first()
+    if assembly is not None and normalize_join_code(code) == assembly.join_code:
+        return assembly, True
+    assembly, _member = get_assembly_for(user, slug)
+    return assembly, False

@@ -70,3 +70,18 @@ def active_members(assembly: Assembly):
     return Membership.objects.filter(assembly=assembly, status=MembershipStatus.ACTIVE).order_by(
         "role", "display_name"
     )
+
+
+def membership_of(user, assembly: Assembly) -> Membership | None:
+    if not user.is_authenticated:
+        return None
+    return Membership.objects.filter(user=user, assembly=assembly).first()
+
+
+def memberships_of(user):
+    return (
+        Membership.objects.filter(user=user)
+        .exclude(status__in=[MembershipStatus.LEFT, MembershipStatus.REMOVED])
+        .select_related("assembly")
+        .order_by("assembly__name")
+    )

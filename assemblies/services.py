@@ -81,6 +81,17 @@ def _clean_display_name(display_name: str) -> str:
     return display_name
 
 
+def _require_in_assembly(actor: Membership | None, assembly_id: int) -> None:
+    """A member of another assembly (even its facilitator) is an outsider here: NotFound."""
+    if actor is not None and actor.assembly_id != assembly_id:
+        raise NotFound("assembly_not_found", _("There is no such assembly."))
+
+
+def _require_meeting_of(actor: Membership | None, meeting: Meeting) -> None:
+    if actor is not None and actor.assembly_id != meeting.assembly_id:
+        raise NotFound("meeting_not_found", _("There is no such sitting."))
+
+
 def default_display_name(user: User) -> str:
     return user.get_full_name() or user.get_username()
 
@@ -103,7 +114,12 @@ def create_assembly(
         raise DomainError("name_required", _("An assembly needs a name."))
     if visibility not in Visibility.values:
         raise DomainError("invalid_visibility", _("Unknown visibility."))
-    slug = slugify(slug) if slug else _unique_slug(name)
+    if slug:
+        slug = slugify(slug)[:80]
+        if not slug:
+            raise DomainError("invalid_slug", _("An address needs letters or digits."))
+    else:
+        slug = _unique_slug(name)
     if Assembly.objects.filter(slug=slug).exists():
         raise Conflict("slug_taken", _("That address is already in use."))
     assembly = Assembly.objects.create(
@@ -137,6 +153,7 @@ def update_assembly(
     decision_rule: dict | DecisionRule | None = None,
     admission_required: bool | None = None,
 ) -> Assembly:
+    _require_in_assembly(actor, assembly.pk)
     require_facilitator(actor)
     changed = {}
     if name is not None:
@@ -276,8 +293,8 @@ def _is_last_facilitator(member: Membership) -> bool:
 
 @transaction.atomic
 def change_role(*, actor: Membership, member: Membership, role: str) -> Membership:
-    require_facilitator(actor)
     _same_assembly(actor, member)
+    require_facilitator(actor)
     if role not in Role.values:
         raise DomainError("invalid_role", _("Unknown role."))
     if (
@@ -308,8 +325,8 @@ def _same_assembly(actor: Membership, member: Membership) -> None:
 
 @transaction.atomic
 def admit_member(*, actor: Membership, member: Membership) -> Membership:
-    require_facilitator(actor)
     _same_assembly(actor, member)
+    require_facilitator(actor)
     if member.status != MembershipStatus.PENDING:
         raise Conflict("not_pending", _("This person is not waiting to be admitted."))
     member.status = MembershipStatus.ACTIVE
@@ -326,8 +343,8 @@ def admit_member(*, actor: Membership, member: Membership) -> Membership:
 
 @transaction.atomic
 def remove_member(*, actor: Membership, member: Membership) -> Membership:
-    require_facilitator(actor)
     _same_assembly(actor, member)
+    require_facilitator(actor)
     if member.pk == actor.pk:
         raise Conflict("remove_self", _("Use 'leave' to leave the assembly yourself."))
     if member.role == Role.FACILITATOR and _is_last_facilitator(member):
@@ -346,6 +363,7 @@ def remove_member(*, actor: Membership, member: Membership) -> Membership:
 
 @transaction.atomic
 def rotate_join_code(*, actor: Membership, assembly: Assembly) -> str:
+    _require_in_assembly(actor, assembly.pk)
     require_facilitator(actor)
     assembly.join_code = new_join_code()
     assembly.save(update_fields=["join_code"])
@@ -362,6 +380,7 @@ def schedule_meeting(
     scheduled_for: datetime | None = None,
     location: str = "",
 ) -> Meeting:
+    _require_in_assembly(actor, assembly.pk)
     require_facilitator(actor)
     title = " ".join((title or "").split())
     if not title:
@@ -385,6 +404,7 @@ def _lock_meeting(meeting: Meeting) -> Meeting:
 
 @transaction.atomic
 def start_meeting(*, actor: Membership, meeting: Meeting) -> Meeting:
+    _require_meeting_of(actor, meeting)
     require_facilitator(actor)
     meeting = _lock_meeting(meeting)
     if meeting.state != MeetingState.SCHEDULED:
@@ -403,6 +423,7 @@ def start_meeting(*, actor: Membership, meeting: Meeting) -> Meeting:
 
 @transaction.atomic
 def adjourn_meeting(*, actor: Membership, meeting: Meeting) -> Meeting:
+    _require_meeting_of(actor, meeting)
     require_facilitator(actor)
     meeting = _lock_meeting(meeting)
     if meeting.state != MeetingState.IN_SESSION:
@@ -423,6 +444,7 @@ def adjourn_meeting(*, actor: Membership, meeting: Meeting) -> Meeting:
 
 @transaction.atomic
 def add_to_agenda(*, actor: Membership, meeting: Meeting, proposal) -> AgendaItem:
+    _require_meeting_of(actor, meeting)
     require_facilitator(actor)
     meeting = _lock_meeting(meeting)
     if proposal.assembly_id != meeting.assembly_id:
@@ -453,6 +475,7 @@ def add_to_agenda(*, actor: Membership, meeting: Meeting, proposal) -> AgendaIte
 
 @transaction.atomic
 def set_current_proposal(*, actor: Membership, meeting: Meeting, proposal) -> Meeting:
+    _require_meeting_of(actor, meeting)
     require_facilitator(actor)
     meeting = _lock_meeting(meeting)
     if meeting.state != MeetingState.IN_SESSION:

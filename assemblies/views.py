@@ -1,11 +1,19 @@
-"""Thin HTML views: parse, authorise through `access`, read through `selectors`, render."""
+"""Thin HTML views: parse, authorise through `access`, call one service, render or redirect."""
 
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.contrib import messages
+from django.contrib.auth import login, update_session_auth_hash
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from assemblies import selectors
-from assemblies.access import get_assembly_for
-from core.http import domain_errors_as_pages
+from assemblies import accounts, selectors, services
+from assemblies.access import get_assembly_for, get_assembly_for_join_link
+from assemblies.forms import DisplayNameForm, JoinByCodeForm, SignupForm
+from assemblies.services import parse_rule
+from core.errors import DomainError
+from core.http import domain_errors_as_pages, form_error
+from proposals.rules import describe
 
 
 @require_GET
@@ -16,6 +24,7 @@ def home(request):
         {
             "assemblies": selectors.public_assemblies(),
             "my_assemblies": selectors.assemblies_of(request.user),
+            "join_form": JoinByCodeForm(),
         },
     )
 
@@ -24,7 +33,6 @@ def home(request):
 @domain_errors_as_pages
 def assembly_detail(request, slug):
     assembly, member = get_assembly_for(request.user, slug)
-    members = list(selectors.active_members(assembly))
     return render(
         request,
         "assemblies/assembly_detail.html",
@@ -34,14 +42,142 @@ def assembly_detail(request, slug):
             "meeting": selectors.current_meeting(assembly),
             "proposals": selectors.open_proposals(assembly),
             "decisions": selectors.recent_decisions(assembly),
-            "members": members,
-            "rule_description": _describe_rule(assembly.decision_rule),
+            "members": selectors.active_members(assembly),
+            "rule_description": describe(parse_rule(assembly.decision_rule or None)),
         },
     )
 
 
-def _describe_rule(rule_data: dict) -> str:
-    from assemblies.services import parse_rule
-    from proposals.rules import describe
+def _login_guest_if_new(request, member) -> None:
+    if not request.user.is_authenticated:
+        login(request, member.user, backend="django.contrib.auth.backends.ModelBackend")
 
-    return describe(parse_rule(rule_data or None))
+
+def _after_join(request, member):
+    if member.status == "pending":
+        messages.info(request, _("Welcome! A facilitator will admit you shortly."))
+    else:
+        messages.success(request, _("Welcome to %(name)s.") % {"name": member.assembly.name})
+    return redirect(member.assembly.get_absolute_url())
+
+
+@require_http_methods(["GET", "POST"])
+def join_by_code(request):
+    """Type the code shown at the sitting and a display name: no account needed."""
+    form = JoinByCodeForm(request.POST or None, initial={"code": request.GET.get("code", "")})
+    if request.method == "POST" and form.is_valid():
+        try:
+            member = services.join_by_code(
+                code=form.cleaned_data["code"],
+                display_name=form.cleaned_data["display_name"],
+                user=request.user,
+            )
+        except DomainError as error:
+            form_error(form, error, {"invalid_code": "code"}, default="display_name")
+        else:
+            _login_guest_if_new(request, member)
+            return _after_join(request, member)
+    return render(
+        request, "assemblies/join.html", {"form": form}, status=400 if form.errors else 200
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@domain_errors_as_pages
+def join_link(request, slug):
+    """The link the QR code carries: /a/<slug>/join/?code=…; only a display name to type."""
+    code = request.POST.get("code") or request.GET.get("code", "")
+    assembly, code_ok = get_assembly_for_join_link(request.user, slug, code)
+    member = selectors.membership_of(request.user, assembly)
+    if member is not None and member.is_active:
+        return redirect(assembly.get_absolute_url())
+    initial = (
+        {"display_name": request.user.get_full_name()} if request.user.is_authenticated else {}
+    )
+    form = DisplayNameForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            member = _join(request.user, assembly, code if code_ok else "", form.cleaned_data)
+        except DomainError as error:
+            form_error(form, error, {}, default="display_name")
+        else:
+            _login_guest_if_new(request, member)
+            return _after_join(request, member)
+    context = {
+        "form": form,
+        "assembly": assembly,
+        "code": code if code_ok else "",
+        "code_ok": code_ok,
+    }
+    return render(request, "assemblies/join_link.html", context, status=400 if form.errors else 200)
+
+
+def _join(user, assembly, code: str, data: dict):
+    """With the code anyone may join; without it, only an account and not a private assembly."""
+    if code:
+        return services.join_by_code(
+            code=code, display_name=data["display_name"], user=user, assembly=assembly
+        )
+    if not user.is_authenticated:
+        raise DomainError(
+            "code_required",
+            _("This link has no valid join code: ask for the code shown at the sitting."),
+        )
+    return services.join_assembly(user=user, assembly=assembly, display_name=data["display_name"])
+
+
+@require_POST
+@login_required
+@domain_errors_as_pages
+def leave(request, slug):
+    assembly, member = get_assembly_for(request.user, slug)
+    services.leave_assembly(member=member)
+    messages.success(request, _("You left %(name)s.") % {"name": assembly.name})
+    return redirect("home")
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request):
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = accounts.sign_up(
+                email=form.cleaned_data["email"], password=form.cleaned_data["password"]
+            )
+        except DomainError as error:
+            form_error(form, error, {"email_taken": "email"}, default="email")
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            return redirect(request.GET.get("next") or "home")
+    return render(
+        request, "registration/signup.html", {"form": form}, status=400 if form.errors else 200
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def account(request):
+    """Profile: a guest who joined by code may add an email and password to keep the identity."""
+    guest = accounts.is_guest(request.user)
+    form = SignupForm(request.POST or None) if guest else None
+    if request.method == "POST" and guest and form.is_valid():
+        try:
+            user = accounts.keep_identity(
+                user=request.user,
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password"],
+            )
+        except DomainError as error:
+            form_error(form, error, {"email_taken": "email"}, default="email")
+        else:
+            update_session_auth_hash(request, user)
+            messages.success(request, _("Saved: log in with your email from now on."))
+            return redirect("account")
+    context = {
+        "form": form,
+        "guest": guest,
+        "memberships": selectors.memberships_of(request.user),
+    }
+    return render(
+        request, "registration/account.html", context, status=400 if form and form.errors else 200
+    )

@@ -2,6 +2,7 @@
 
 from functools import wraps
 
+from django import forms
 from django.shortcuts import render
 
 from core.errors import DomainError
@@ -18,3 +19,10 @@ def domain_errors_as_pages(view):
             return render(request, "error.html", {"error": error}, status=error.status)
 
     return wrapper
+
+
+def form_error(
+    form: forms.Form, error: DomainError, fields_by_code: dict[str, str], default: str | None
+) -> None:
+    """Show a service's refusal on the form field it concerns (or the whole form)."""
+    form.add_error(fields_by_code.get(error.code, default), error.message)

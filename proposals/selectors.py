@@ -60,3 +60,29 @@ def discussion(proposal: Proposal) -> dict[str, list]:
             comment.answers = answers.get(comment.pk, [])
             grouped[comment.kind].append(comment)
     return grouped
+
+
+def decision_of(proposal: Proposal):
+    from proposals.models import Decision
+
+    if not proposal.is_final:
+        return None
+    return Decision.objects.filter(proposal=proposal).select_related("closed_by").first()
+
+
+def temperature_of(proposal: Proposal, member) -> dict | None:
+    """The open temperature check's live reading, and the member's own, if one is open."""
+    from proposals.models import Reading, TemperatureReading
+
+    check = proposal.temperature_checks.filter(closed_at__isnull=True).first()
+    if check is None:
+        return None
+    counts = dict.fromkeys(Reading.values, 0)
+    mine = None
+    for member_id, reading in TemperatureReading.objects.filter(check_run=check).values_list(
+        "member_id", "reading"
+    ):
+        counts[reading] += 1
+        if member is not None and member_id == member.pk:
+            mine = reading
+    return {"check": check, "counts": counts, "mine": mine, "total": sum(counts.values())}

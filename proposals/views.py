@@ -1,35 +1,260 @@
-"""Thin HTML views for proposals."""
+"""Thin HTML views for proposals: every POST parses a form and calls one service.
 
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+Without JavaScript each form POSTs and redirects; with htmx (hx-boost) the same requests
+swap the page in place. A refusal re-renders the page with the message on its field.
+"""
 
-from core.http import domain_errors_as_pages
-from proposals import selectors
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from assemblies.access import get_assembly_for
+from assemblies.models import Membership
+from core.errors import DomainError, NotFound
+from core.http import domain_errors_as_pages, form_error
+from proposals import diffs, selectors, services
 from proposals.access import get_proposal_for
+from proposals.forms import (
+    AmendmentForm,
+    AnswerForm,
+    CommentForm,
+    PositionForm,
+    ProposalForm,
+    ReadingForm,
+)
+from proposals.models import Comment, CommentKind, PositionKind, Proposal
 from proposals.rules import describe
+
+
+def _page(request, proposal: Proposal, member: Membership | None, status=200, **forms_given):
+    rule = proposal.decision_rule
+    context = {
+        "proposal": proposal,
+        "assembly": proposal.assembly,
+        "member": member,
+        "revision": proposal.revisions.get(number=proposal.revision_number),
+        "revisions": proposal.revisions.order_by("-number"),
+        "tally": selectors.tally_for(proposal),
+        "positions": selectors.current_positions(proposal),
+        "my_position": selectors.current_position_of(proposal, member),
+        "comments": selectors.discussion(proposal),
+        "decision": selectors.decision_of(proposal),
+        "rule_description": describe(rule) if rule else "",
+        "temperature": selectors.temperature_of(proposal, member),
+        "can_act": member is not None and member.can_act,
+        "is_author": member is not None and member.pk == proposal.author_id,
+        "answer_form": AnswerForm(),
+        "position_form": PositionForm(),
+        "question_form": CommentForm(prefix="question"),
+        "concern_form": CommentForm(prefix="concern"),
+        "amendment_form": AmendmentForm(prefix="amendment"),
+        **forms_given,
+    }
+    return render(request, "proposals/proposal_detail.html", context, status=status)
 
 
 @require_GET
 @domain_errors_as_pages
 def proposal_detail(request, slug, proposal_id):
     proposal, member = get_proposal_for(request.user, slug, proposal_id)
-    decision = getattr(proposal, "decision", None) if proposal.is_final else None
-    tally = selectors.tally_for(proposal)
-    rule = proposal.decision_rule
+    return _page(request, proposal, member)
+
+
+def _back(proposal: Proposal, anchor: str = ""):
+    return redirect(proposal.get_absolute_url() + (f"#{anchor}" if anchor else ""))
+
+
+@require_POST
+@login_required
+@domain_errors_as_pages
+def take_position(request, slug, proposal_id):
+    proposal, member = get_proposal_for(request.user, slug, proposal_id)
+    form = PositionForm(request.POST)
+    if not form.is_valid():
+        return _page(request, proposal, member, status=400, position_form=form)
+    data = form.cleaned_data
+    if data["kind"] == PositionKind.BLOCK and not data["confirm"]:
+        # Say plainly what a block means before it counts.
+        return _page(request, proposal, member, position_form=form, confirm_block=True)
+    try:
+        services.take_position(
+            actor=member,
+            proposal=proposal,
+            kind=data["kind"],
+            reason=data["reason"],
+            request_id=data["request_id"],
+        )
+    except DomainError as error:
+        fields = {"reason_required": "reason", "reason_too_long": "reason"}
+        return _refused(request, proposal, member, error, form, "position_form", fields)
+    messages.success(request, _("Your position is recorded."))
+    return _back(proposal, "positions")
+
+
+def _refused(request, proposal, member, error: DomainError, form, form_name: str, fields: dict):
+    """Show a refusal on the page, on the field it concerns. Outsiders still get 404."""
+    if error.status == 404:
+        raise error
+    form_error(form, error, fields, None)
+    return _page(request, proposal, member, status=error.status, refusal=error, **{form_name: form})
+
+
+TEXT_ERRORS = {"text_required": "text", "text_too_long": "text"}
+
+
+@require_POST
+@login_required
+@domain_errors_as_pages
+def add_comment(request, slug, proposal_id, kind):
+    """A clarifying question or a concern (the URL says which)."""
+    proposal, member = get_proposal_for(request.user, slug, proposal_id)
+    form_name = f"{kind}_form"
+    form = CommentForm(request.POST, prefix=kind)
+    if not form.is_valid():
+        return _page(request, proposal, member, status=400, **{form_name: form})
+    try:
+        services.add_comment(
+            actor=member, proposal=proposal, kind=kind, text=form.cleaned_data["text"]
+        )
+    except DomainError as error:
+        return _refused(request, proposal, member, error, form, form_name, TEXT_ERRORS)
+    messages.success(request, _("Thank you: your words are on the record."))
+    return _back(proposal, "discussion")
+
+
+@require_POST
+@login_required
+@domain_errors_as_pages
+def answer_question(request, slug, proposal_id, comment_id):
+    proposal, member = get_proposal_for(request.user, slug, proposal_id)
+    question = _comment_of(proposal, comment_id)
+    form = AnswerForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Write an answer first."))
+        return _back(proposal, f"comment-{question.pk}")
+    services.add_comment(
+        actor=member,
+        proposal=proposal,
+        kind=CommentKind.ANSWER,
+        text=form.cleaned_data["text"],
+        parent=question,
+    )
+    messages.success(request, _("Answer added."))
+    return _back(proposal, f"comment-{question.pk}")
+
+
+@require_POST
+@login_required
+@domain_errors_as_pages
+def propose_amendment(request, slug, proposal_id):
+    proposal, member = get_proposal_for(request.user, slug, proposal_id)
+    form = AmendmentForm(request.POST, prefix="amendment")
+    if not form.is_valid():
+        return _page(request, proposal, member, status=400, amendment_form=form)
+    try:
+        services.add_comment(
+            actor=member,
+            proposal=proposal,
+            kind=CommentKind.AMENDMENT,
+            text=form.cleaned_data["text"],
+            proposed_text=form.cleaned_data["proposed_text"],
+        )
+    except DomainError as error:
+        fields = {**TEXT_ERRORS, "proposed_text_required": "proposed_text"}
+        return _refused(request, proposal, member, error, form, "amendment_form", fields)
+    messages.success(request, _("Amendment proposed: the author will accept or decline it."))
+    return _back(proposal, "amendments")
+
+
+@require_POST
+@login_required
+@domain_errors_as_pages
+def resolve_amendment(request, slug, proposal_id, comment_id, verdict):
+    proposal, member = get_proposal_for(request.user, slug, proposal_id)
+    amendment = _comment_of(proposal, comment_id)
+    if verdict == "accept":
+        services.accept_amendment(actor=member, amendment=amendment)
+        messages.success(request, _("Amendment accepted: the text has a new revision."))
+    else:
+        services.decline_amendment(actor=member, amendment=amendment)
+        messages.success(request, _("Amendment declined."))
+    return _back(proposal, "amendments")
+
+
+def _comment_of(proposal: Proposal, comment_id: int) -> Comment:
+    comment = Comment.objects.filter(proposal=proposal, pk=comment_id).first()
+    if comment is None:
+        raise NotFound("comment_not_found", _("There is no such comment."))
+    return comment
+
+
+@require_POST
+@login_required
+@domain_errors_as_pages
+def give_reading(request, slug, proposal_id):
+    proposal, member = get_proposal_for(request.user, slug, proposal_id)
+    form = ReadingForm(request.POST)
+    if not form.is_valid():
+        raise DomainError("invalid_reading", _("Choose up, so-so or down."))
+    services.give_reading(actor=member, proposal=proposal, reading=form.cleaned_data["reading"])
+    messages.success(request, _("Your reading is counted."))
+    return _back(proposal, "temperature")
+
+
+@require_GET
+@domain_errors_as_pages
+def revision_diff(request, slug, proposal_id):
+    proposal, _member = get_proposal_for(request.user, slug, proposal_id)
+    numbers = list(proposal.revisions.values_list("number", flat=True))
+    old_number = _int_or(request.GET.get("from"), max(1, proposal.revision_number - 1))
+    new_number = _int_or(request.GET.get("to"), proposal.revision_number)
+    if old_number not in numbers or new_number not in numbers:
+        raise NotFound("revision_not_found", _("There is no such revision."))
+    old = proposal.revisions.get(number=old_number)
+    new = proposal.revisions.get(number=new_number)
+    context = {
+        "proposal": proposal,
+        "assembly": proposal.assembly,
+        "old": old,
+        "new": new,
+        "numbers": numbers,
+        "diff": diffs.word_diff(old.text, new.text),
+    }
+    return render(request, "proposals/revision_diff.html", context)
+
+
+def _int_or(value, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@domain_errors_as_pages
+def new_proposal(request, slug):
+    assembly, member = get_assembly_for(request.user, slug)
+    form = ProposalForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            proposal = services.submit_proposal(
+                actor=member,
+                title=form.cleaned_data["title"],
+                text=form.cleaned_data["text"],
+                closes_at=form.cleaned_data["closes_at"],
+            )
+        except DomainError as error:
+            if error.status in (403, 404):
+                raise
+            fields = {**TEXT_ERRORS, "title_required": "title", "closes_at_past": "closes_at"}
+            form_error(form, error, fields, None)
+        else:
+            messages.success(request, _("Proposal submitted."))
+            return redirect(proposal.get_absolute_url())
+    context = {"form": form, "assembly": assembly, "member": member}
     return render(
-        request,
-        "proposals/proposal_detail.html",
-        {
-            "proposal": proposal,
-            "assembly": proposal.assembly,
-            "member": member,
-            "revision": proposal.revisions.get(number=proposal.revision_number),
-            "revisions": proposal.revisions.order_by("-number"),
-            "tally": tally,
-            "positions": selectors.current_positions(proposal),
-            "my_position": selectors.current_position_of(proposal, member),
-            "comments": selectors.discussion(proposal),
-            "decision": decision,
-            "rule_description": describe(rule) if rule else "",
-        },
+        request, "proposals/new_proposal.html", context, status=400 if form.errors else 200
     )
