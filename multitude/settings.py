@@ -213,3 +213,6 @@ LOGGING = {
 # The agenda's deferrable order constraint exists on PostgreSQL; on the embedded SQLite
 # default the services alone keep agenda positions unique.
 SILENCED_SYSTEM_CHECKS = ["models.W038"]
+
+# Online proposals: how often each server process closes calls whose time has come.
+ONLINE_CLOSE_CHECK_SECONDS = float(env("ONLINE_CLOSE_CHECK_SECONDS", "1.0"))
