@@ -30,6 +30,8 @@ from proposals.rules import describe
 
 def _page(request, proposal: Proposal, member: Membership | None, status=200, **forms_given):
     rule = proposal.decision_rule
+    my_position = selectors.current_position_of(proposal, member)
+    initial = {"kind": my_position.kind, "reason": my_position.reason} if my_position else {}
     context = {
         "proposal": proposal,
         "assembly": proposal.assembly,
@@ -38,7 +40,7 @@ def _page(request, proposal: Proposal, member: Membership | None, status=200, **
         "revisions": proposal.revisions.order_by("-number"),
         "tally": selectors.tally_for(proposal),
         "positions": selectors.current_positions(proposal),
-        "my_position": selectors.current_position_of(proposal, member),
+        "my_position": my_position,
         "comments": selectors.discussion(proposal),
         "decision": selectors.decision_of(proposal),
         "rule_description": describe(rule) if rule else "",
@@ -46,7 +48,7 @@ def _page(request, proposal: Proposal, member: Membership | None, status=200, **
         "can_act": member is not None and member.can_act,
         "is_author": member is not None and member.pk == proposal.author_id,
         "answer_form": AnswerForm(),
-        "position_form": PositionForm(),
+        "position_form": PositionForm(initial=initial),
         "question_form": CommentForm(prefix="question"),
         "concern_form": CommentForm(prefix="concern"),
         "amendment_form": AmendmentForm(prefix="amendment"),
