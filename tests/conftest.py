@@ -21,6 +21,12 @@ def _plain_static_files(settings):
     }
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Argon2 is deliberately slow; tests create many users. Production keeps argon2."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def make_user(username: str, password: str = "correct horse battery staple") -> User:
     return User.objects.create_user(
         username=username, email=f"{username}@example.org", password=password
