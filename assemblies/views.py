@@ -13,7 +13,7 @@ from assemblies.forms import DisplayNameForm, JoinByCodeForm, SignupForm
 from assemblies.services import parse_rule
 from core.errors import DomainError
 from core.http import domain_errors_as_pages, form_error
-from proposals.rules import describe
+from proposals.rule_text import describe_rule
 
 
 @require_GET
@@ -43,7 +43,7 @@ def assembly_detail(request, slug):
             "proposals": selectors.open_proposals(assembly),
             "decisions": selectors.recent_decisions(assembly),
             "members": selectors.active_members(assembly),
-            "rule_description": describe(parse_rule(assembly.decision_rule or None)),
+            "rule_description": describe_rule(parse_rule(assembly.decision_rule or None)),
         },
     )
 

@@ -25,7 +25,7 @@ from proposals.forms import (
     ReadingForm,
 )
 from proposals.models import Comment, CommentKind, PositionKind, Proposal
-from proposals.rules import describe
+from proposals.rule_text import describe_rule
 
 
 def _page(request, proposal: Proposal, member: Membership | None, status=200, **forms_given):
@@ -43,7 +43,7 @@ def _page(request, proposal: Proposal, member: Membership | None, status=200, **
         "my_position": my_position,
         "comments": selectors.discussion(proposal),
         "decision": selectors.decision_of(proposal),
-        "rule_description": describe(rule) if rule else "",
+        "rule_description": describe_rule(rule) if rule else "",
         "temperature": selectors.temperature_of(proposal, member),
         "can_act": member is not None and member.can_act,
         "is_author": member is not None and member.pk == proposal.author_id,
