@@ -1,9 +1,12 @@
 """Every write to proposals, positions and decisions. All three edges call these.
 
-Concurrency (PostgreSQL): a position locks its proposal row FOR KEY SHARE and its member
-row FOR NO KEY UPDATE; closing locks the proposal FOR UPDATE. So positions of different
-members run side by side, positions of one member queue, and a close waits for every
-position already in flight and refuses every later one: none is lost silently.
+Concurrency (PostgreSQL): a position takes a shared advisory lock on its proposal's call,
+reads the proposal FOR KEY SHARE and locks its member row FOR NO KEY UPDATE; closing takes
+the exclusive advisory lock, then the proposal FOR UPDATE. Positions of different members run
+side by side and positions of one member queue. A close waits for the positions already in
+flight (they are in the decision); PostgreSQL queues lock requests fairly, so positions that
+arrive after a waiting close wait behind it and are then refused: none is lost silently, and
+a stream of late positions cannot hold a close off.
 """
 
 from datetime import datetime
@@ -13,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assemblies.access import require_facilitator, require_participant
-from assemblies.models import Membership
+from assemblies.models import AgendaItem, Meeting, MeetingState, Membership
 from assemblies.services import parse_rule, record_action
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from core.events import publish_on_commit
@@ -91,6 +94,11 @@ def submit_proposal(
     )
     if meeting is not None and meeting.assembly_id != actor.assembly_id:
         raise NotFound("meeting_not_found", _("There is no such sitting."))
+    if meeting is not None:
+        # Locked as add_to_agenda does, so two submissions cannot take the same agenda place.
+        meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+        if meeting.state == MeetingState.ADJOURNED:
+            raise Conflict("meeting_adjourned", _("This sitting is over."))
     if closes_at is not None and closes_at <= timezone.now():
         raise DomainError("closes_at_past", _("The closing time must be in the future."))
     proposal = Proposal.objects.create(
@@ -98,8 +106,6 @@ def submit_proposal(
     )
     Revision.objects.create(proposal=proposal, number=1, text=text, author=actor)
     if meeting is not None:
-        from assemblies.models import AgendaItem
-
         last = meeting.agenda_items.order_by("-position").values_list("position", flat=True)
         AgendaItem.objects.create(
             meeting=meeting, proposal=proposal, position=(last.first() or 0) + 1
@@ -390,6 +396,18 @@ def call_for_consensus(
     return proposal
 
 
+# Advisory lock namespace of "the call for consensus of proposal N".
+CALL_LOCK_CLASS = 7001
+
+
+def _call_lock(proposal_id: int, *, exclusive: bool) -> None:
+    if connection.vendor != "postgresql":
+        return  # SQLite serialises every write transaction anyway.
+    function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {function}(%s, %s)", [CALL_LOCK_CLASS, proposal_id])
+
+
 def _lock_for_position(proposal_id: int) -> Proposal:
     """Read the proposal under a lock that a close (FOR UPDATE) waits for, and vice versa.
 
@@ -425,6 +443,7 @@ def take_position(
     if len(reason) > MAX_REASON:
         raise DomainError("reason_too_long", _("A reason has at most 5000 characters."))
     request_id = (request_id or "")[:64]
+    _call_lock(proposal.pk, exclusive=False)
     proposal = _lock_for_position(proposal.pk)
     # One member's statements queue behind each other; other members are not held up.
     member = Membership.objects.select_for_update(no_key=True).get(pk=actor.pk)
@@ -432,6 +451,11 @@ def take_position(
     if request_id:
         earlier = Position.objects.filter(member=member, request_id=request_id).first()
         if earlier is not None:
+            if earlier.proposal_id != proposal.pk:
+                # Acknowledging it would report a position on this proposal that was never taken.
+                raise Conflict(
+                    "request_id_reused", _("This request id was already used for another proposal.")
+                )
             return earlier
     if proposal.phase != Phase.CALL:
         raise Conflict(
@@ -470,6 +494,7 @@ def close_call(
     if actor is not None:
         _require_same_assembly(actor, proposal)
         require_facilitator(actor)
+    _call_lock(proposal.pk, exclusive=True)
     proposal = _lock_proposal(proposal)
     if proposal.phase != Phase.CALL:
         raise Conflict("call_not_open", _("The call for consensus is not open (already closed?)."))
@@ -498,6 +523,7 @@ def table_proposal(*, actor: Membership, proposal: Proposal) -> Proposal:
     if was_call:
         # A later call starts afresh: members restate their positions on the text then.
         Position.objects.filter(proposal=proposal, is_current=True).update(is_current=False)
+    proposal.temperature_checks.filter(closed_at__isnull=True).update(closed_at=timezone.now())
     record_action(
         assembly=proposal.assembly,
         actor=actor,
