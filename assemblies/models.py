@@ -296,3 +296,43 @@ class LogEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action}"
+
+
+class Signal(models.TextChoices):
+    AGREE = "agree", _("Agree (up-twinkles)")
+    SO_SO = "so_so", _("So-so")
+    DISAGREE = "disagree", _("Disagree (down-twinkles)")
+    POINT_OF_PROCESS = "point_of_process", _("Point of process")
+    POINT_OF_INFORMATION = "point_of_information", _("Point of information")
+    CLARIFYING_QUESTION = "clarifying_question", _("Clarifying question")
+    DIRECT_RESPONSE = "direct_response", _("Direct response")
+    WRAP_UP = "wrap_up", _("Wrap it up")
+
+
+class HandSignal(models.Model):
+    """A member's latest hand signal at a sitting; shown only aggregated and fading.
+
+    One row per member and sitting, overwritten by each new signal: the table stays as
+    small as the assembly, however often hands go up.
+    """
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="hand_signals")
+    member = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
+    signal = models.CharField(max_length=24, choices=Signal.choices)
+    shown_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("hand signal")
+        verbose_name_plural = _("hand signals")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["meeting", "member"], name="hand_signal_one_per_member"
+            ),
+            models.CheckConstraint(
+                condition=Q(signal__in=[choice.value for choice in Signal]),
+                name="hand_signal_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member.display_name}: {self.get_signal_display()}"

@@ -9,9 +9,11 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "multitude.settings")
 # Django must be set up before anything imports models.
 django_asgi_app = get_asgi_application()
 
-from channels.routing import ProtocolTypeRouter  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
-from proposals import scheduler  # noqa: E402
+from assemblies.routing import websocket_urlpatterns  # noqa: E402
+from core.ws import websocket_stack  # noqa: E402
+from proposals import live, scheduler  # noqa: E402
 
 
 class WithBackgroundTasks:
@@ -25,6 +27,7 @@ class WithBackgroundTasks:
         if scope["type"] == "lifespan":
             return await self._lifespan(receive, send)
         scheduler.ensure_started()
+        live.flusher.ensure_started()
         return await self.app(scope, receive, send)
 
     async def _lifespan(self, receive, send):
@@ -32,10 +35,18 @@ class WithBackgroundTasks:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 scheduler.ensure_started()
+                live.flusher.ensure_started()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
 
-application = WithBackgroundTasks(ProtocolTypeRouter({"http": django_asgi_app}))
+application = WithBackgroundTasks(
+    ProtocolTypeRouter(
+        {
+            "http": django_asgi_app,
+            "websocket": websocket_stack(URLRouter(websocket_urlpatterns)),
+        }
+    )
+)

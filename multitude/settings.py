@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "core",
     "assemblies",
@@ -98,13 +99,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Redis and the channel layer ------------------------------------------------------------
 REDIS_URL = env("REDIS_URL")
 REDIS_POOL_SIZE = envint("REDIS_POOL_SIZE", 64)
+REDIS_PREFIX = env("REDIS_PREFIX", "multitude")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {
                 "hosts": [{"address": REDIS_URL, "max_connections": REDIS_POOL_SIZE}],
-                "prefix": env("REDIS_PREFIX", "multitude"),
+                "prefix": REDIS_PREFIX,
             },
         }
     }
@@ -112,7 +114,7 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env("REDIS_PREFIX", "multitude"),
+            "KEY_PREFIX": REDIS_PREFIX,
         }
     }
 else:
@@ -187,21 +189,49 @@ SECURE_CSP = {
 
 # --- REST framework -----------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # Token first: its challenge makes "not authenticated" a 401, as API clients expect.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    # JSON only: the browsable API's inline scripts do not run under the site's CSP; the
+    # docs page (/api/v1/docs/) is the way to explore.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "DEFAULT_SCHEMA_CLASS": "core.api.MultitudeAutoSchema",
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Multitude API",
-    "DESCRIPTION": "Consensus decision-making for general assemblies.",
+    "DESCRIPTION": (
+        "Consensus decision-making for general assemblies. Authenticate with a session or "
+        "with `Authorization: Token <key>`; public assemblies are readable anonymously. "
+        'Every refusal is `{"code", "message"}`. See docs/api.md.'
+    ),
     "VERSION": "1.0.0",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    # The docs page's assets come from drf-spectacular-sidecar, served locally: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "PhaseEnum": "proposals.models.Phase.choices",
+        "DiscussionPhaseEnum": "proposals.serializers.DISCUSSION_PHASE_CHOICES",
+        "PositionKindEnum": "proposals.models.PositionKind.choices",
+        "CommentKindEnum": "proposals.models.CommentKind.choices",
+        "OutcomeEnum": "proposals.models.Outcome.choices",
+    },
 }
 
 # --- Multitude ------------------------------------------------------------------------------
 # How often the live layer publishes coalesced snapshots (seconds).
-LIVE_PUBLISH_INTERVAL = float(env("LIVE_PUBLISH_INTERVAL", "0.15"))
+LIVE_PUBLISH_INTERVAL = float(env("LIVE_PUBLISH_INTERVAL", "0.1"))
+# How long a hand signal counts in the live aggregate before it fades (seconds).
+HAND_SIGNAL_SECONDS = float(env("HAND_SIGNAL_SECONDS", "10"))
 
 LOGGING = {
     "version": 1,

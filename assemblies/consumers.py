@@ -1,0 +1,208 @@
+"""The live socket of an assembly: `/ws/assemblies/<slug>/`.
+
+A thin edge like the views: it authorises, parses each frame, calls one service and
+answers `ack` (after the write committed) or `error` (and stays open). State flows the
+other way as snapshots from the broadcaster. The protocol: docs/live-protocol.md.
+"""
+
+import json
+from collections import OrderedDict
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.utils.translation import gettext as _
+
+from assemblies import floor
+from assemblies.access import get_assembly_for
+from assemblies.models import Meeting, MeetingState, Membership
+from core import broadcast
+from core.errors import DomainError, NotFound
+from proposals import live
+from proposals import services as proposal_services
+from proposals.models import Proposal
+
+MAX_FRAME = 16 * 1024
+REMEMBERED_REQUESTS = 256
+CLOSE_FORBIDDEN = 4403
+
+
+class BadFrame(DomainError):
+    """A frame that does not follow the protocol."""
+
+
+def _authorise(user, slug: str) -> tuple[int, int | None]:
+    assembly, member = get_assembly_for(user, slug)
+    return assembly.pk, member.pk if member else None
+
+
+class AssemblyConsumer(AsyncWebsocketConsumer):
+    assembly_id: int | None = None
+
+    async def connect(self):
+        await self.accept()
+        try:
+            self.assembly_id, self.member_id = await database_sync_to_async(_authorise)(
+                self.scope["user"], self.scope["url_route"]["kwargs"]["slug"]
+            )
+        except NotFound:
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.last_seq = 0
+        self.acked: OrderedDict[str, dict] = OrderedDict()
+        # Join the group *before* reading the first snapshot: no change can fall between.
+        await broadcast.hub().add(self.assembly_id, self)
+        live.flusher.ensure_started()
+        seq = await broadcast.dirty.current_seq(self.assembly_id)
+        await self.deliver(await live.encode_snapshot(self.assembly_id, seq), seq)
+
+    async def disconnect(self, code):
+        if self.assembly_id is not None:
+            await broadcast.hub().discard(self.assembly_id, self)
+
+    async def deliver(self, text: str, seq: int) -> None:
+        """Called by the hub with an encoded snapshot; older ones than shown are dropped."""
+        if seq >= self.last_seq or self.last_seq == 0:
+            self.last_seq = seq
+            await self.send(text_data=text)
+
+    async def receive(self, text_data=None, bytes_data=None):
+        request_id = None
+        try:
+            message = self._parse(text_data, bytes_data)
+            request_id = _optional_str(message, "request_id", 64)
+            if request_id and request_id in self.acked:
+                # A retry: acknowledge again, apply once.
+                return await self._send_json(self.acked[request_id])
+            await self._dispatch(message, request_id)
+        except DomainError as error:
+            await self._send_json({"type": "error", "request_id": request_id, **error.as_dict()})
+
+    async def _dispatch(self, message: dict, request_id: str | None) -> None:
+        handler = HANDLERS.get(message.get("type"))
+        if handler is None:
+            raise BadFrame("unknown_type", _("Unknown message type."))
+        extra = await database_sync_to_async(handler)(self, message, request_id or "")
+        ack = {"type": "ack", "request_id": request_id, **(extra or {})}
+        if request_id:
+            self.acked[request_id] = ack
+            if len(self.acked) > REMEMBERED_REQUESTS:
+                self.acked.popitem(last=False)
+        await self._send_json(ack)
+
+    def _parse(self, text_data, bytes_data) -> dict:
+        raw = text_data if text_data is not None else bytes_data
+        if raw is None or len(raw) > MAX_FRAME:
+            raise BadFrame("too_large", _("This message is too large."))
+        try:
+            message = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as error:
+            raise BadFrame("invalid_json", _("Messages must be JSON objects.")) from error
+        if not isinstance(message, dict):
+            raise BadFrame("invalid_json", _("Messages must be JSON objects."))
+        return message
+
+    async def _send_json(self, data: dict) -> None:
+        await self.send(text_data=json.dumps(data, separators=(",", ":")))
+
+    # --- handlers: run in a worker thread, each calls one service ---------------------------
+
+    def _member(self) -> Membership:
+        member = (
+            Membership.objects.select_related("assembly").filter(pk=self.member_id).first()
+            if self.member_id
+            else None
+        )
+        if member is None:
+            raise DomainError(
+                "not_a_member", _("Only members of this assembly can do this."), status=403
+            )
+        return member
+
+    def _meeting(self) -> Meeting | None:
+        return Meeting.objects.filter(
+            assembly_id=self.assembly_id, state=MeetingState.IN_SESSION
+        ).first()
+
+    def on_position(self, message: dict, request_id: str):
+        kind = _required_str(message, "kind")
+        reason = _optional_str(message, "reason", 5000) or ""
+        position = proposal_services.take_position(
+            actor=self._member(),
+            proposal=_proposal_of(self.assembly_id, message),
+            kind=kind,
+            reason=reason,
+            request_id=request_id,
+        )
+        return {"position": position.pk}
+
+    def on_signal(self, message: dict, request_id: str):
+        floor.show_signal(
+            actor=self._member(), meeting=self._meeting(), signal=_required_str(message, "signal")
+        )
+
+    def on_stack(self, message: dict, request_id: str):
+        action = _required_str(message, "action")
+        kind = _optional_str(message, "kind", 32) or ""
+        if action == "raise":
+            entry = floor.raise_hand(
+                actor=self._member(), meeting=self._meeting(), kind=kind or "speak"
+            )
+            return {"entry": entry.pk}
+        if action == "lower":
+            floor.lower_hand(actor=self._member(), meeting=self._meeting(), kind=kind)
+            return None
+        raise BadFrame("invalid_field", _("The stack action must be raise or lower."))
+
+    def on_temperature(self, message: dict, request_id: str):
+        member = self._member()
+        if "proposal" in message:
+            proposal = _proposal_of(self.assembly_id, message)
+        else:
+            meeting = self._meeting()
+            if meeting is None or meeting.current_proposal_id is None:
+                raise DomainError(
+                    "no_current_proposal", _("No proposal is being discussed now."), status=409
+                )
+            proposal = meeting.current_proposal
+        proposal_services.give_reading(
+            actor=member, proposal=proposal, reading=_required_str(message, "reading")
+        )
+
+
+HANDLERS = {
+    "position": AssemblyConsumer.on_position,
+    "signal": AssemblyConsumer.on_signal,
+    "stack": AssemblyConsumer.on_stack,
+    "temperature": AssemblyConsumer.on_temperature,
+}
+
+
+def _required_str(message: dict, field: str) -> str:
+    value = message.get(field)
+    if not isinstance(value, str) or not value:
+        raise BadFrame(
+            "invalid_field",
+            _("The field '%(field)s' must be a non-empty string.") % {"field": field},
+        )
+    return value
+
+
+def _optional_str(message: dict, field: str, limit: int) -> str | None:
+    value = message.get(field)
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > limit:
+        raise BadFrame(
+            "invalid_field", _("The field '%(field)s' must be a string.") % {"field": field}
+        )
+    return value
+
+
+def _proposal_of(assembly_id: int, message: dict) -> Proposal:
+    proposal_id = message.get("proposal")
+    if not isinstance(proposal_id, int) or isinstance(proposal_id, bool):
+        raise BadFrame("invalid_field", _("The field 'proposal' must be a proposal id."))
+    proposal = Proposal.objects.filter(pk=proposal_id, assembly_id=assembly_id).first()
+    if proposal is None:
+        raise NotFound("proposal_not_found", _("There is no such proposal."))
+    return proposal

@@ -1,0 +1,7 @@
+from django.urls import path
+
+from assemblies.consumers import AssemblyConsumer
+
+websocket_urlpatterns = [
+    path("ws/assemblies/<slug:slug>/", AssemblyConsumer.as_asgi()),
+]

@@ -1,0 +1,251 @@
+"""Coalesced broadcasting of live snapshots, across every server process.
+
+How a change reaches every socket:
+
+1. A service's write commits; `core.events` then marks its assembly *dirty* — in Redis
+   (`SADD`) when REDIS_URL is set, so that any process may publish it, else in this
+   process. Marking never fails a write: when Redis is away the mark is kept locally.
+2. Each server process runs one flusher task. Every interval it *pops* the dirty
+   assemblies (`SPOP`: each one goes to exactly one process), and for each builds the
+   snapshot once, numbers it (`INCR`, one sequence per assembly across processes),
+   encodes it once and publishes it once to the assembly's group.
+   The dirty mark is cleared *before* the state is read, so a write that commits during
+   the build marks the assembly again and is in the next snapshot: every committed write
+   is published within one interval.
+3. Each process has one `Hub`: a single channel-layer channel subscribed to the groups of
+   the assemblies that have sockets in this process. It hands each published text to
+   those sockets directly, instead of one channel-layer dispatch per consumer.
+
+Clients keep the snapshot with the highest `seq` and drop older ones.
+"""
+
+import asyncio
+import logging
+import threading
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+import redis
+import redis.asyncio as aioredis
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+DIRTY_KEY = "live:dirty"
+SEQ_KEY = "live:seq:{assembly_id}"
+
+
+def group_name(assembly_id: int) -> str:
+    return f"live.assembly.{assembly_id}"
+
+
+def _key(name: str) -> str:
+    return f"{settings.REDIS_PREFIX}:{name}"
+
+
+class Dirty:
+    """The set of assemblies whose state changed since their last snapshot."""
+
+    def __init__(self):
+        self._local: set[int] = set()
+        self._lock = threading.Lock()
+        self._sync_redis = None
+        self._async_redis: dict[asyncio.AbstractEventLoop, aioredis.Redis] = {}
+        self._local_seq: dict[int, int] = defaultdict(int)
+
+    @property
+    def shared(self) -> bool:
+        return bool(settings.REDIS_URL)
+
+    def mark(self, assembly_id: int) -> None:
+        """Called after a commit, from any thread. Never raises: the write is already done."""
+        if self.shared:
+            try:
+                self._redis_sync().sadd(_key(DIRTY_KEY), assembly_id)
+                return
+            except redis.RedisError:
+                logger.warning("Redis unavailable: assembly %s kept dirty locally", assembly_id)
+        with self._lock:
+            self._local.add(assembly_id)
+
+    async def pop_all(self) -> set[int]:
+        with self._lock:
+            popped, self._local = self._local, set()
+        if self.shared:
+            try:
+                members = await self._redis_async().spop(_key(DIRTY_KEY), 10_000)
+                popped.update(int(member) for member in members or [])
+            except (redis.RedisError, OSError):
+                logger.warning("Redis unavailable: publishing only this process's changes")
+        return popped
+
+    async def next_seq(self, assembly_id: int) -> int:
+        if self.shared:
+            try:
+                key = _key(SEQ_KEY.format(assembly_id=assembly_id))
+                return int(await self._redis_async().incr(key))
+            except (redis.RedisError, OSError):
+                pass
+        with self._lock:
+            self._local_seq[assembly_id] += 1
+            return self._local_seq[assembly_id]
+
+    async def current_seq(self, assembly_id: int) -> int:
+        if self.shared:
+            try:
+                key = _key(SEQ_KEY.format(assembly_id=assembly_id))
+                return int(await self._redis_async().get(key) or 0)
+            except (redis.RedisError, OSError):
+                pass
+        return self._local_seq[assembly_id]
+
+    def _redis_sync(self) -> redis.Redis:
+        if self._sync_redis is None:
+            self._sync_redis = redis.Redis.from_url(
+                settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1
+            )
+        return self._sync_redis
+
+    def _redis_async(self) -> aioredis.Redis:
+        loop = asyncio.get_running_loop()
+        if loop not in self._async_redis:
+            self._async_redis[loop] = aioredis.Redis.from_url(
+                settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=1
+            )
+        return self._async_redis[loop]
+
+
+dirty = Dirty()
+
+
+class Socket(Protocol):
+    async def deliver(self, text: str, seq: int) -> None: ...
+
+
+class Hub:
+    """This process's sockets, by assembly, fed from one channel-layer channel."""
+
+    def __init__(self):
+        self.sockets: dict[int, set[Socket]] = defaultdict(set)
+        self.layer = get_channel_layer()
+        self.channel: str | None = None
+        self._pump: asyncio.Task | None = None
+        self._lock = asyncio.Lock()
+
+    async def add(self, assembly_id: int, socket: Socket) -> None:
+        async with self._lock:
+            await self._ensure_channel()
+            first = not self.sockets[assembly_id]
+            self.sockets[assembly_id].add(socket)
+            if first:
+                await self.layer.group_add(group_name(assembly_id), self.channel)
+
+    async def discard(self, assembly_id: int, socket: Socket) -> None:
+        async with self._lock:
+            local = self.sockets.get(assembly_id)
+            if not local:
+                return
+            local.discard(socket)
+            if not local:
+                del self.sockets[assembly_id]
+                try:
+                    await self.layer.group_discard(group_name(assembly_id), self.channel)
+                except Exception:
+                    logger.warning("Could not leave the group of assembly %s", assembly_id)
+
+    def count(self) -> int:
+        return sum(len(local) for local in self.sockets.values())
+
+    async def _ensure_channel(self) -> None:
+        if self.channel is None:
+            self.channel = await self.layer.new_channel("live-hub.")
+        if self._pump is None or self._pump.done():
+            self._pump = asyncio.get_running_loop().create_task(self._pump_forever())
+
+    async def _pump_forever(self) -> None:
+        while True:
+            try:
+                message = await self.layer.receive(self.channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.warning("Live channel receive failed; retrying", exc_info=True)
+                await asyncio.sleep(0.5)
+                continue
+            await self.deliver_local(message["assembly"], message["text"], message["seq"])
+
+    async def deliver_local(self, assembly_id: int, text: str, seq: int) -> None:
+        sockets = list(self.sockets.get(assembly_id, ()))
+        if sockets:
+            await asyncio.gather(
+                *(socket.deliver(text, seq) for socket in sockets), return_exceptions=True
+            )
+
+
+_hubs: dict[asyncio.AbstractEventLoop, Hub] = {}
+
+
+def hub() -> Hub:
+    loop = asyncio.get_running_loop()
+    if loop not in _hubs:
+        _hubs[loop] = Hub()
+    return _hubs[loop]
+
+
+async def publish(assembly_id: int, text: str, seq: int) -> None:
+    """One PUBLISH per snapshot; every process delivers it to its own sockets."""
+    message = {"type": "live.snapshot", "assembly": assembly_id, "text": text, "seq": seq}
+    await get_channel_layer().group_send(group_name(assembly_id), message)
+
+
+class Flusher:
+    """Turns dirty marks into published snapshots, at most once per interval."""
+
+    def __init__(
+        self,
+        encode_snapshot: Callable[[int, int], Awaitable[str | None]],
+        before_flush: Callable[[], None] = lambda: None,
+    ):
+        self.encode_snapshot = encode_snapshot
+        self.before_flush = before_flush
+        self._task: asyncio.Task | None = None
+
+    def ensure_started(self) -> None:
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="live-flusher")
+
+    async def flush_once(self) -> int:
+        published = 0
+        self.before_flush()
+        for assembly_id in sorted(await dirty.pop_all()):
+            seq = await dirty.next_seq(assembly_id)
+            text = await self.encode_snapshot(assembly_id, seq)
+            if text is None:
+                continue
+            try:
+                await publish(assembly_id, text, seq)
+                published += 1
+            except Exception:
+                logger.warning("Publishing assembly %s failed; will retry", assembly_id)
+                dirty.mark(assembly_id)
+        return published
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.flush_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("Live flush failed; retrying")
+            await asyncio.sleep(interval())
+
+
+def interval() -> float:
+    """The coalescing interval: larger audiences in this process get a longer one, so
+    the work per second stays bounded (about 100 ms alone, up to 250 ms for thousands)."""
+    base = settings.LIVE_PUBLISH_INTERVAL
+    local = sum(h.count() for h in _hubs.values())
+    return min(0.25, base + local / 20_000)

@@ -1,0 +1,237 @@
+"""The live state of an assembly as one snapshot, and its wiring to the broadcaster.
+
+A snapshot is small and complete: the sitting in session (stack, timer, hand signals) and
+every live proposal (phase, revision, tally, blocks and stand-asides with reasons, the
+temperature reading). It is built in a fixed number of queries whatever the audience,
+encoded once, and sent as it is to every socket.
+"""
+
+import json
+import logging
+import time
+from datetime import timedelta
+
+from asgiref.sync import sync_to_async
+from django.db import close_old_connections
+from django.db.models import Count
+from django.dispatch import receiver
+from django.utils import timezone
+
+from assemblies.floor import PRIORITY_KINDS, Waiting, order_stack, signal_counts
+from assemblies.models import Meeting, MeetingState, StackEntry, StackState
+from core import broadcast
+from core.events import Change, state_changed
+from proposals.models import (
+    OPEN_PHASES,
+    Decision,
+    Phase,
+    Position,
+    Proposal,
+    TemperatureCheck,
+    TemperatureReading,
+)
+
+logger = logging.getLogger(__name__)
+
+# A decided proposal stays in the snapshot this long, so everyone sees the final tally.
+RECENTLY_DECIDED = timedelta(minutes=30)
+FADE_EVERY = 1.0
+
+
+@receiver(state_changed)
+def _mark_dirty(sender, change: Change, **kwargs) -> None:
+    try:
+        broadcast.dirty.mark(change.assembly_id)
+    except Exception:
+        # The write has committed; a live-layer fault must never turn it into an error.
+        logger.exception("Could not mark assembly %s dirty", change.assembly_id)
+
+
+def build_snapshot(assembly_id: int, seq: int) -> dict:
+    meeting = (
+        Meeting.objects.filter(assembly_id=assembly_id, state=MeetingState.IN_SESSION)
+        .select_related("current_proposal")
+        .first()
+    )
+    return {
+        "type": "snapshot",
+        "seq": seq,
+        "assembly": assembly_id,
+        "meeting": meeting_state(meeting) if meeting else None,
+        "proposals": proposal_states(assembly_id, meeting),
+    }
+
+
+def meeting_state(meeting: Meeting) -> dict:
+    entries = list(
+        StackEntry.objects.filter(
+            meeting=meeting, state__in=[StackState.WAITING, StackState.SPEAKING]
+        ).select_related("member")
+    )
+    spoken = set(
+        StackEntry.objects.filter(meeting=meeting, state=StackState.DONE).values_list(
+            "member_id", flat=True
+        )
+    )
+    speaker = next((e for e in entries if e.state == StackState.SPEAKING), None)
+    by_id = {e.pk: e for e in entries}
+    waiting = [
+        Waiting(e.pk, e.member_id, e.kind, e.priority, e.requested_at)
+        for e in entries
+        if e.state == StackState.WAITING
+    ]
+    ordered = order_stack(waiting, progressive=meeting.progressive_stack, spoken=spoken)
+    return {
+        "id": meeting.pk,
+        "title": meeting.title,
+        "state": meeting.state,
+        "current_proposal": meeting.current_proposal_id,
+        "progressive_stack": meeting.progressive_stack,
+        "speaker": _stack_item(speaker) if speaker else None,
+        "stack": [_stack_item(by_id[w.entry_id]) for w in ordered],
+        "timer": _timer(meeting),
+        "signals": signal_counts(meeting),
+    }
+
+
+def _stack_item(entry: StackEntry) -> dict:
+    return {
+        "id": entry.pk,
+        "member": entry.member.display_name,
+        "member_id": entry.member_id,
+        "kind": entry.kind,
+        "state": entry.state,
+        "priority": entry.priority,
+        "jumps_queue": entry.kind in PRIORITY_KINDS,
+    }
+
+
+def _timer(meeting: Meeting) -> dict | None:
+    if meeting.timer_started_at is None:
+        return {"seconds": meeting.timer_seconds, "started_at": None, "remaining": None}
+    elapsed = (timezone.now() - meeting.timer_started_at).total_seconds()
+    return {
+        "seconds": meeting.timer_seconds,
+        "started_at": meeting.timer_started_at.isoformat(),
+        "remaining": max(0, round(meeting.timer_seconds - elapsed)),
+    }
+
+
+def proposal_states(assembly_id: int, meeting: Meeting | None) -> list[dict]:
+    live = list(_live_proposals(assembly_id, meeting))
+    ids = [p.pk for p in live]
+    tallies = _tallies(ids)
+    dissent = _dissent(ids)
+    temperatures = _temperatures(ids)
+    outcomes = dict(
+        Decision.objects.filter(proposal_id__in=ids).values_list("proposal_id", "outcome")
+    )
+    return [
+        {
+            "id": p.pk,
+            "title": p.title,
+            "phase": p.phase,
+            "revision": p.revision_number,
+            "tally": tallies.get(p.pk, {"agree": 0, "stand_aside": 0, "block": 0}),
+            "blocks": dissent[p.pk]["block"] if p.pk in dissent else [],
+            "stand_asides": dissent[p.pk]["stand_aside"] if p.pk in dissent else [],
+            "temperature": temperatures.get(p.pk),
+            "closes_at": p.closes_at.isoformat() if p.closes_at else None,
+            "outcome": outcomes.get(p.pk),
+        }
+        for p in live
+    ]
+
+
+def _live_proposals(assembly_id: int, meeting: Meeting | None):
+    recent = timezone.now() - RECENTLY_DECIDED
+    open_phases = [phase for phase in OPEN_PHASES if phase != Phase.DRAFT]
+    queryset = Proposal.objects.filter(assembly_id=assembly_id, phase__in=open_phases)
+    finished = Proposal.objects.filter(
+        assembly_id=assembly_id, phase__in=[Phase.DECIDED, Phase.WITHDRAWN], updated_at__gte=recent
+    )
+    current = Proposal.objects.filter(pk=meeting.current_proposal_id) if meeting else None
+    combined = queryset.union(finished) if current is None else queryset.union(finished, current)
+    return sorted(combined, key=lambda p: p.pk)
+
+
+def _tallies(ids: list[int]) -> dict[int, dict[str, int]]:
+    tallies: dict[int, dict[str, int]] = {}
+    rows = (
+        Position.objects.filter(proposal_id__in=ids, is_current=True)
+        .values_list("proposal_id", "kind")
+        .annotate(n=Count("id"))
+    )
+    for proposal_id, kind, n in rows:
+        tallies.setdefault(proposal_id, {"agree": 0, "stand_aside": 0, "block": 0})[kind] = n
+    return tallies
+
+
+def _dissent(ids: list[int]) -> dict[int, dict[str, list]]:
+    result: dict[int, dict[str, list]] = {}
+    rows = (
+        Position.objects.filter(
+            proposal_id__in=ids, is_current=True, kind__in=["block", "stand_aside"]
+        )
+        .order_by("created_at", "id")
+        .values_list("proposal_id", "kind", "member_id", "member__display_name", "reason")
+    )
+    for proposal_id, kind, member_id, name, reason in rows:
+        bucket = result.setdefault(proposal_id, {"block": [], "stand_aside": []})
+        bucket[kind].append({"member": name, "member_id": member_id, "reason": reason})
+    return result
+
+
+def _temperatures(ids: list[int]) -> dict[int, dict[str, int]]:
+    readings: dict[int, dict[str, int]] = {}
+    open_checks = dict(
+        TemperatureCheck.objects.filter(proposal_id__in=ids, closed_at__isnull=True).values_list(
+            "pk", "proposal_id"
+        )
+    )
+    for proposal_id in open_checks.values():
+        readings[proposal_id] = {"up": 0, "so_so": 0, "down": 0}
+    rows = (
+        TemperatureReading.objects.filter(check_run_id__in=open_checks)
+        .values_list("check_run_id", "reading")
+        .annotate(n=Count("id"))
+    )
+    for check_id, reading, n in rows:
+        readings[open_checks[check_id]][reading] = n
+    return readings
+
+
+def encode(snapshot: dict) -> str:
+    return json.dumps(snapshot, separators=(",", ":"), ensure_ascii=False)
+
+
+# --- wiring to the broadcaster --------------------------------------------------------------
+
+_fading: dict[int, float] = {}
+
+
+def _build_and_encode(assembly_id: int, seq: int) -> str:
+    close_old_connections()
+    snapshot = build_snapshot(assembly_id, seq)
+    meeting = snapshot["meeting"]
+    if meeting and any(meeting["signals"].values()):
+        # Raised hands fade: publish again shortly even if nothing else changes.
+        _fading[assembly_id] = time.monotonic() + FADE_EVERY
+    elif meeting and meeting["timer"] and meeting["timer"]["remaining"]:
+        _fading[assembly_id] = time.monotonic() + FADE_EVERY
+    return encode(snapshot)
+
+
+def _refresh_fading() -> None:
+    now = time.monotonic()
+    for assembly_id, due in list(_fading.items()):
+        if due <= now:
+            del _fading[assembly_id]
+            broadcast.dirty.mark(assembly_id)
+
+
+async def encode_snapshot(assembly_id: int, seq: int) -> str:
+    return await sync_to_async(_build_and_encode, thread_sensitive=False)(assembly_id, seq)
+
+
+flusher = broadcast.Flusher(encode_snapshot, before_flush=_refresh_fading)
