@@ -13,6 +13,7 @@ from assemblies.forms import DisplayNameForm, JoinByCodeForm, SignupForm
 from assemblies.services import parse_rule
 from core.errors import DomainError
 from core.http import domain_errors_as_pages, form_error
+from proposals import live
 from proposals.rule_text import describe_rule
 
 
@@ -44,6 +45,7 @@ def assembly_detail(request, slug):
             "decisions": selectors.recent_decisions(assembly),
             "members": selectors.active_members(assembly),
             "rule_description": describe_rule(parse_rule(assembly.decision_rule or None)),
+            "sitting": live.sitting_for(assembly.pk),
         },
     )
 
@@ -177,7 +179,31 @@ def account(request):
         "form": form,
         "guest": guest,
         "memberships": selectors.memberships_of(request.user),
+        "api_token": accounts.existing_api_token(user=request.user),
     }
     return render(
         request, "registration/account.html", context, status=400 if form and form.errors else 200
     )
+
+
+@require_POST
+@login_required
+def api_token_create(request):
+    """Make a personal API token (replacing any earlier one) and show it once."""
+    token = accounts.create_api_token(user=request.user)
+    context = {
+        "form": SignupForm() if accounts.is_guest(request.user) else None,
+        "guest": accounts.is_guest(request.user),
+        "memberships": selectors.memberships_of(request.user),
+        "api_token": token,
+        "new_token": token.key,
+    }
+    return render(request, "registration/account.html", context)
+
+
+@require_POST
+@login_required
+def api_token_revoke(request):
+    if accounts.revoke_api_token(user=request.user):
+        messages.success(request, _("Your API token was revoked: it no longer works."))
+    return redirect("account")

@@ -62,6 +62,12 @@ def build_snapshot(assembly_id: int, seq: int) -> dict:
     }
 
 
+def sitting_for(assembly_id: int) -> dict | None:
+    """The live state of the sitting in session, for the first render of a page."""
+    meeting = Meeting.objects.filter(assembly_id=assembly_id, state=MeetingState.IN_SESSION).first()
+    return meeting_state(meeting) if meeting else None
+
+
 def meeting_state(meeting: Meeting) -> dict:
     entries = list(
         StackEntry.objects.filter(

@@ -14,7 +14,7 @@ from assemblies.access import get_assembly_for
 from assemblies.models import Membership
 from core.errors import DomainError, NotFound
 from core.http import domain_errors_as_pages, form_error
-from proposals import diffs, selectors, services
+from proposals import diffs, live, selectors, services
 from proposals.access import get_proposal_for
 from proposals.forms import (
     AmendmentForm,
@@ -39,7 +39,8 @@ def _page(request, proposal: Proposal, member: Membership | None, status=200, **
         "revision": proposal.revisions.get(number=proposal.revision_number),
         "revisions": proposal.revisions.order_by("-number"),
         "tally": selectors.tally_for(proposal),
-        "positions": selectors.current_positions(proposal),
+        "dissent": selectors.dissent(proposal),
+        "sitting": live.sitting_for(proposal.assembly_id),
         "my_position": my_position,
         "comments": selectors.discussion(proposal),
         "decision": selectors.decision_of(proposal),
