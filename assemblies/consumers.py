@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from assemblies import floor
 from assemblies.access import get_assembly_for
-from assemblies.models import Meeting, MeetingState, Membership
+from assemblies.models import Meeting, MeetingState, Membership, StackEntry
 from core import broadcast
 from core.errors import DomainError, NotFound
 from proposals import live
@@ -168,13 +168,40 @@ class AssemblyConsumer(AsyncWebsocketConsumer):
             actor=member, proposal=proposal, reading=_required_str(message, "reading")
         )
 
+    def on_facilitate(self, message: dict, request_id: str):
+        """The stack keeper's and timekeeper's actions, for a facilitator on the go."""
+        action = _required_str(message, "action")
+        member, meeting = self._member(), self._meeting()
+        if action == "call_next":
+            entry = floor.call_next(actor=member, meeting=meeting)
+            return {"speaker": entry.pk if entry else None}
+        if action in ("timer_start", "timer_stop"):
+            floor.set_timer(actor=member, meeting=meeting, running=action == "timer_start")
+            return None
+        if action in ("skip", "remove"):
+            entry = _stack_entry_of(self.assembly_id, message)
+            floor.take_off_stack(actor=member, entry=entry, skip=action == "skip")
+            return None
+        raise BadFrame("invalid_field", _("Unknown facilitation action."))
+
 
 HANDLERS = {
     "position": AssemblyConsumer.on_position,
     "signal": AssemblyConsumer.on_signal,
     "stack": AssemblyConsumer.on_stack,
     "temperature": AssemblyConsumer.on_temperature,
+    "facilitate": AssemblyConsumer.on_facilitate,
 }
+
+
+def _stack_entry_of(assembly_id: int, message: dict) -> StackEntry:
+    entry_id = message.get("entry")
+    if not isinstance(entry_id, int) or isinstance(entry_id, bool):
+        raise BadFrame("invalid_field", _("The field 'entry' must be a stack entry id."))
+    entry = StackEntry.objects.filter(pk=entry_id, meeting__assembly_id=assembly_id).first()
+    if entry is None:
+        raise NotFound("entry_not_found", _("There is no such request to speak."))
+    return entry
 
 
 def _required_str(message: dict, field: str) -> str:

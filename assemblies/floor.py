@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from assemblies.access import require_participant
+from assemblies.access import require_facilitator, require_participant
 from assemblies.models import (
     HandSignal,
     Meeting,
@@ -140,3 +140,138 @@ def signal_counts(meeting: Meeting, *, now: datetime | None = None) -> dict[str,
     ):
         counts[signal] += 1
     return counts
+
+
+# --- the stack keeper and the timekeeper (facilitators) ------------------------------------
+
+
+def _keeper_meeting(actor: Membership, meeting: Meeting | None) -> Meeting:
+    meeting = _meeting_in_session(actor, meeting)
+    require_facilitator(actor)
+    return Meeting.objects.select_for_update().select_related("assembly").get(pk=meeting.pk)
+
+
+def _log(actor: Membership, meeting: Meeting, action: str, **data) -> None:
+    from assemblies.services import record_action
+
+    record_action(assembly=meeting.assembly, actor=actor, meeting=meeting, action=action, **data)
+
+
+def _finish_speaker(meeting: Meeting, now) -> StackEntry | None:
+    speaker = StackEntry.objects.filter(meeting=meeting, state=StackState.SPEAKING).first()
+    if speaker is not None:
+        speaker.state = StackState.DONE
+        speaker.done_at = now
+        speaker.save(update_fields=["state", "done_at"])
+    return speaker
+
+
+def next_in_line(meeting: Meeting) -> StackEntry | None:
+    waiting = list(StackEntry.objects.filter(meeting=meeting, state=StackState.WAITING))
+    if not waiting:
+        return None
+    spoken = set(
+        StackEntry.objects.filter(meeting=meeting, state=StackState.DONE).values_list(
+            "member_id", flat=True
+        )
+    )
+    ordered = order_stack(
+        [Waiting(e.pk, e.member_id, e.kind, e.priority, e.requested_at) for e in waiting],
+        progressive=meeting.progressive_stack,
+        spoken=spoken,
+    )
+    return next(e for e in waiting if e.pk == ordered[0].entry_id)
+
+
+@transaction.atomic
+def call_next(*, actor: Membership, meeting: Meeting | None) -> StackEntry | None:
+    """The current speaker is done; the next in line speaks and the timer restarts."""
+    meeting = _keeper_meeting(actor, meeting)
+    now = timezone.now()
+    _finish_speaker(meeting, now)
+    entry = next_in_line(meeting)
+    if entry is not None:
+        entry.state = StackState.SPEAKING
+        entry.called_at = now
+        entry.save(update_fields=["state", "called_at"])
+    meeting.timer_started_at = now if entry is not None else None
+    meeting.save(update_fields=["timer_started_at"])
+    _log(
+        actor,
+        meeting,
+        "assemblies.stack.called",
+        member=entry.member.display_name if entry else None,
+        kind=entry.kind if entry else None,
+    )
+    _publish(meeting, "stack")
+    return entry
+
+
+def _keeper_entry(actor: Membership, entry: StackEntry) -> tuple[Meeting, StackEntry]:
+    meeting = _keeper_meeting(actor, entry.meeting)
+    entry = StackEntry.objects.select_for_update().select_related("member").get(pk=entry.pk)
+    if entry.state not in (StackState.WAITING, StackState.SPEAKING):
+        raise Conflict("entry_done", _("This request to speak is no longer on the stack."))
+    return meeting, entry
+
+
+@transaction.atomic
+def take_off_stack(*, actor: Membership, entry: StackEntry, skip: bool) -> StackEntry:
+    """Skip (the person is not there) or remove (out of order) a request to speak."""
+    meeting, entry = _keeper_entry(actor, entry)
+    entry.state = StackState.SKIPPED if skip else StackState.REMOVED
+    entry.done_at = timezone.now()
+    entry.save(update_fields=["state", "done_at"])
+    action = "assemblies.stack.skipped" if skip else "assemblies.stack.removed"
+    _log(actor, meeting, action, member=entry.member.display_name, kind=entry.kind)
+    _publish(meeting, "stack")
+    return entry
+
+
+@transaction.atomic
+def raise_priority(*, actor: Membership, entry: StackEntry, by: int = 1) -> StackEntry:
+    """The stack keeper moves someone up ("step up"), within their band of the stack."""
+    meeting, entry = _keeper_entry(actor, entry)
+    entry.priority = max(-10, min(10, entry.priority + by))
+    entry.save(update_fields=["priority"])
+    _log(
+        actor,
+        meeting,
+        "assemblies.stack.priority",
+        member=entry.member.display_name,
+        priority=entry.priority,
+    )
+    _publish(meeting, "stack")
+    return entry
+
+
+@transaction.atomic
+def set_progressive_stack(*, actor: Membership, meeting: Meeting | None, on: bool) -> Meeting:
+    meeting = _keeper_meeting(actor, meeting)
+    meeting.progressive_stack = on
+    meeting.save(update_fields=["progressive_stack"])
+    _log(actor, meeting, "assemblies.stack.progressive", on=on)
+    _publish(meeting, "stack")
+    return meeting
+
+
+@transaction.atomic
+def set_timer(
+    *, actor: Membership, meeting: Meeting | None, running: bool, seconds: int | None = None
+) -> Meeting:
+    """Start (from full time) or stop the speaker timer; optionally change its length."""
+    meeting = _keeper_meeting(actor, meeting)
+    if seconds is not None:
+        if not 10 <= seconds <= 3600:
+            raise DomainError("invalid_seconds", _("Speaking time is between 10 s and 1 hour."))
+        meeting.timer_seconds = seconds
+    meeting.timer_started_at = timezone.now() if running else None
+    meeting.save(update_fields=["timer_seconds", "timer_started_at"])
+    _log(
+        actor,
+        meeting,
+        "assemblies.timer.started" if running else "assemblies.timer.stopped",
+        seconds=meeting.timer_seconds,
+    )
+    _publish(meeting, "timer")
+    return meeting

@@ -85,3 +85,49 @@ def memberships_of(user):
         .select_related("assembly")
         .order_by("assembly__name")
     )
+
+
+def assemblies_for_listing(user):
+    """Public assemblies and every assembly the user belongs to, with their own membership
+    as `mine` (a list of at most one), in a fixed number of queries."""
+    visible = Q(visibility=Visibility.PUBLIC)
+    mine = Membership.objects.none()
+    if user.is_authenticated:
+        visible |= Q(
+            memberships__user=user,
+            memberships__status__in=[MembershipStatus.ACTIVE, MembershipStatus.PENDING],
+        )
+        mine = Membership.objects.filter(user=user)
+    ids = Assembly.objects.filter(visible).values("pk")
+    return (
+        Assembly.objects.filter(pk__in=ids)
+        .prefetch_related(Prefetch("memberships", queryset=mine, to_attr="mine"))
+        .order_by("name", "pk")
+    )
+
+
+def members_for_listing(assembly: Assembly, *, everyone: bool):
+    """Active members; facilitators (`everyone`) also see pending, departed and removed ones."""
+    members = Membership.objects.filter(assembly=assembly)
+    if not everyone:
+        members = members.filter(status=MembershipStatus.ACTIVE)
+    return members.order_by("display_name", "pk")
+
+
+def meetings_for_listing(assembly: Assembly):
+    agenda = Prefetch(
+        "agenda_items",
+        queryset=AgendaItem.objects.select_related("proposal").order_by("position"),
+    )
+    return (
+        Meeting.objects.filter(assembly=assembly)
+        .select_related("assembly")
+        .prefetch_related(agenda)
+        .order_by("-scheduled_for", "-created_at", "-pk")
+    )
+
+
+def past_meetings(assembly: Assembly, limit: int = 20):
+    return Meeting.objects.filter(assembly=assembly, state=MeetingState.ADJOURNED).order_by(
+        "-ended_at"
+    )[:limit]

@@ -494,3 +494,52 @@ def set_current_proposal(*, actor: Membership, meeting: Meeting, proposal) -> Me
     )
     publish_on_commit(assembly_id=meeting.assembly_id, meeting_id=meeting.pk, kind="meeting")
     return meeting
+
+
+@transaction.atomic
+def move_agenda_item(*, actor: Membership, item: AgendaItem, offset: int) -> AgendaItem:
+    """Move a proposal up (offset -1) or down (+1) the sitting's agenda."""
+    meeting = _lock_meeting(item.meeting)
+    _require_meeting_of(actor, meeting)
+    require_facilitator(actor)
+    items = list(meeting.agenda_items.order_by("position"))
+    index = next(i for i, other in enumerate(items) if other.pk == item.pk)
+    target = min(max(index + offset, 0), len(items) - 1)
+    if target == index:
+        return item
+    items.insert(target, items.pop(index))
+    # Positions are unique (deferred on PostgreSQL): renumber the whole agenda at once.
+    for number, other in enumerate(items, start=1):
+        other.position = number
+    AgendaItem.objects.bulk_update(items, ["position"])
+    record_action(
+        assembly=meeting.assembly,
+        actor=actor,
+        meeting=meeting,
+        action="assemblies.agenda.moved",
+        proposal=item.proposal.title,
+        proposal_id=item.proposal_id,
+        position=target + 1,
+    )
+    publish_on_commit(assembly_id=meeting.assembly_id, meeting_id=meeting.pk, kind="agenda")
+    return item
+
+
+@transaction.atomic
+def remove_from_agenda(*, actor: Membership, item: AgendaItem) -> None:
+    meeting = _lock_meeting(item.meeting)
+    _require_meeting_of(actor, meeting)
+    require_facilitator(actor)
+    if meeting.current_proposal_id == item.proposal_id:
+        raise Conflict("proposal_is_current", _("Move on to another proposal first."))
+    proposal = item.proposal
+    item.delete()
+    record_action(
+        assembly=meeting.assembly,
+        actor=actor,
+        meeting=meeting,
+        action="assemblies.agenda.removed",
+        proposal=proposal.title,
+        proposal_id=proposal.pk,
+    )
+    publish_on_commit(assembly_id=meeting.assembly_id, meeting_id=meeting.pk, kind="agenda")

@@ -46,6 +46,7 @@ def assembly_detail(request, slug):
             "members": selectors.active_members(assembly),
             "rule_description": describe_rule(parse_rule(assembly.decision_rule or None)),
             "sitting": live.sitting_for(assembly.pk),
+            "past_meetings": selectors.past_meetings(assembly),
         },
     )
 

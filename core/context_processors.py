@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 
 def live_labels(request) -> dict:
     from assemblies.models import StackKind
-    from proposals.models import Phase
+    from proposals.models import Outcome, Phase
 
     def labels():
         return {
@@ -19,6 +19,7 @@ def live_labels(request) -> dict:
             },
             "phases": {phase.value: str(phase.label) for phase in Phase},
             "stack": {kind.value: str(kind.label) for kind in StackKind},
+            "outcomes": {outcome.value: str(outcome.label) for outcome in Outcome},
         }
 
     return {"live_labels": labels}

@@ -13,14 +13,15 @@ from datetime import timedelta
 
 from asgiref.sync import sync_to_async
 from django.db import close_old_connections
-from django.db.models import Count
+from django.db.models import Count, Max
 from django.dispatch import receiver
 from django.utils import timezone
 
 from assemblies.floor import PRIORITY_KINDS, Waiting, order_stack, signal_counts
-from assemblies.models import Meeting, MeetingState, StackEntry, StackState
+from assemblies.models import LogEntry, Meeting, MeetingState, StackEntry, StackState
 from core import broadcast
 from core.events import Change, state_changed
+from proposals import rules
 from proposals.models import (
     OPEN_PHASES,
     Decision,
@@ -59,6 +60,7 @@ def build_snapshot(assembly_id: int, seq: int) -> dict:
         "assembly": assembly_id,
         "meeting": meeting_state(meeting) if meeting else None,
         "proposals": proposal_states(assembly_id, meeting),
+        "log_head": LogEntry.objects.filter(assembly_id=assembly_id).aggregate(m=Max("id"))["m"],
     }
 
 
@@ -144,9 +146,18 @@ def proposal_states(assembly_id: int, meeting: Meeting | None) -> list[dict]:
             "temperature": temperatures.get(p.pk),
             "closes_at": p.closes_at.isoformat() if p.closes_at else None,
             "outcome": outcomes.get(p.pk),
+            "provisional_outcome": _provisional(p, tallies.get(p.pk)),
         }
         for p in live
     ]
+
+
+def _provisional(proposal: Proposal, tally: dict | None) -> str | None:
+    """What the rule would decide if the call closed now: public, since the rule decides."""
+    if proposal.phase != Phase.CALL or not proposal.rule:
+        return None
+    counts = tally or {"agree": 0, "stand_aside": 0, "block": 0}
+    return str(rules.decide(proposal.decision_rule, rules.Tally(**counts)))
 
 
 def _live_proposals(assembly_id: int, meeting: Meeting | None):

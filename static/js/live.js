@@ -2,6 +2,7 @@
 // stack requests, reconnects with backoff and falls back to periodic refresh.
 // Protocol: docs/live-protocol.md. No build step, no dependencies.
 
+const LIVE_REGIONS = ["[data-tally]", "[data-dissent-lists]", "[data-sitting]"];
 let current = null;
 let currentKey = null;
 
@@ -85,16 +86,40 @@ function start(root) {
     fallbackTimer = null;
   }
 
-  async function refreshFromServer() {
-    // Without a socket: fetch the page and take over its live regions.
-    const response = await fetch(location.href, { headers: { "X-Requested-With": "live-refresh" } });
+  async function refreshFromServer(selectors = LIVE_REGIONS, url = location.href) {
+    // Fetch the page (or a fragment) and take over the given regions, matched by id when
+    // they have one (console sections), else by the selector itself.
+    const response = await fetch(url, { headers: { "X-Requested-With": "live-refresh" } });
     if (!response.ok) return;
     const page = new DOMParser().parseFromString(await response.text(), "text/html");
-    for (const selector of ["[data-tally]", "[data-dissent-lists]", "[data-sitting]"]) {
-      const fresh = page.querySelector(selector);
-      const current = document.querySelector(selector);
-      if (fresh && current) current.replaceWith(fresh);
+    for (const selector of selectors) {
+      for (const current of document.querySelectorAll(selector)) {
+        const fresh = current.id ? page.getElementById(current.id) : page.querySelector(selector);
+        if (fresh && !current.contains(document.activeElement)) current.replaceWith(fresh);
+      }
     }
+  }
+
+  let lastLogHead = null;
+  let lastShape = null;
+
+  function followLogAndConsole(frame) {
+    const logRegion = document.querySelector("[data-log-region]");
+    if (logRegion && lastLogHead !== null && frame.log_head !== lastLogHead) {
+      refreshFromServer(["[data-log]"], logRegion.dataset.logUrl);
+    }
+    lastLogHead = frame.log_head;
+    if (!document.querySelector("[data-console-live]")) return;
+    // The console's controls depend on the shape of the state, not on counts: refetch them
+    // when another facilitator (or a participant) changes that shape.
+    const m = frame.meeting;
+    const shape = JSON.stringify([
+      m && [m.state, m.current_proposal, m.progressive_stack, m.speaker && m.speaker.id, m.stack.map((e) => [e.id, e.priority])],
+      frame.proposals.map((p) => [p.id, p.phase, p.revision, p.temperature === null]),
+      frame.log_head,
+    ]);
+    if (lastShape !== null && shape !== lastShape) refreshFromServer(["[data-console-live]"]);
+    lastShape = shape;
   }
 
   function onFrame(frame) {
@@ -103,6 +128,7 @@ function start(root) {
       lastSeq = frame.seq;
       lastFrame = frame;
       applySnapshot(frame);
+      followLogAndConsole(frame);
     } else if (frame.type === "error") {
       feedback(frame.message);
     } else if (frame.type === "ack") {
@@ -111,9 +137,15 @@ function start(root) {
   }
 
   function applySnapshot(frame) {
+    if (document.querySelector("[data-projector]")) {
+      const onFloor = frame.meeting ? frame.meeting.current_proposal || 0 : 0;
+      if (onFloor !== proposalId) return location.reload(); // the screen follows the floor
+    }
     applySitting(frame.meeting);
     const proposal = frame.proposals.find((p) => p.id === proposalId);
     if (proposal) applyProposal(proposal);
+    const current = frame.meeting && frame.proposals.find((p) => p.id === frame.meeting.current_proposal);
+    if (current && current.id !== proposalId) applyCurrent(current);
     for (const item of frame.proposals) {
       for (const badge of document.querySelectorAll(`[data-agenda-phase="${item.id}"]`)) {
         badge.textContent = labels.phases[item.phase] || item.phase;
@@ -125,7 +157,11 @@ function start(root) {
     for (const kind of ["agree", "stand_aside", "block"]) {
       setText(`[data-count="${kind}"]`, p.tally[kind]);
     }
+    drawTallyBar(p.tally);
     setText("[data-phase]", labels.phases[p.phase] || p.phase);
+    if (p.provisional_outcome) {
+      setText(`[data-provisional-outcome="${p.id}"]`, labels.outcomes[p.provisional_outcome] || p.provisional_outcome);
+    }
     renderDissent("block", p.blocks);
     renderDissent("stand_aside", p.stand_asides);
     if (p.temperature) {
@@ -133,6 +169,12 @@ function start(root) {
         setText(`[data-temperature="${reading}"]`, p.temperature[reading]);
       }
     }
+  }
+
+  function applyCurrent(p) {
+    // Pages that follow whatever is on the floor (console, projector).
+    if (!document.querySelector("[data-follows-floor]")) return;
+    applyProposal(p);
   }
 
   function renderDissent(kind, entries) {
@@ -208,6 +250,21 @@ function start(root) {
   return { send, stop, refresh };
 }
 
+function drawTallyBar(tally) {
+  // SVG attributes, not inline styles: the Content-Security-Policy forbids those.
+  const bar = document.querySelector("[data-tally-bar]");
+  if (!bar) return;
+  const total = tally.agree + tally.stand_aside + tally.block;
+  let x = 0;
+  for (const kind of ["agree", "stand_aside", "block"]) {
+    const width = total ? (100 * tally[kind]) / total : 0;
+    const rect = bar.querySelector(`[data-bar="${kind}"]`);
+    rect.setAttribute("x", `${x}%`);
+    rect.setAttribute("width", `${width}%`);
+    x += width;
+  }
+}
+
 function setText(selector, value) {
   for (const node of document.querySelectorAll(selector)) node.textContent = String(value);
 }
@@ -221,6 +278,6 @@ function element(tag, className, text) {
 
 function readLabels() {
   const node = document.getElementById("live-labels");
-  const fallback = { status: {}, phases: {}, stack: {} };
+  const fallback = { status: {}, phases: {}, stack: {}, outcomes: {} };
   return node ? { ...fallback, ...JSON.parse(node.textContent) } : fallback;
 }

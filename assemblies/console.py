@@ -1,0 +1,301 @@
+"""The facilitator console, the projector view, the public log and the minutes pages.
+
+Thin views like the rest: each console POST names one action, which parses its ids
+(scoped to the assembly), calls one service and redirects back. Refusals: 403 for people
+who are not facilitators, 404 for what the caller may not see, a message for state conflicts.
+"""
+
+import segno
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from assemblies import floor, log_text, services
+from assemblies.access import get_assembly_for, require_facilitator
+from assemblies.models import (
+    AgendaItem,
+    Assembly,
+    LogEntry,
+    Meeting,
+    MeetingState,
+    Membership,
+    MembershipStatus,
+    StackEntry,
+)
+from core.errors import DomainError, NotFound
+from core.http import domain_errors_as_pages
+from core.markdown import render_markdown
+from proposals import live, minutes, rules
+from proposals import services as proposal_services
+from proposals.models import DISCUSSION_PHASES, OPEN_PHASES, Outcome, Phase, Proposal
+from proposals.rule_text import describe_rule
+from proposals.selectors import tally_for
+
+
+def _facilitator_of(request, slug) -> tuple[Assembly, Membership]:
+    assembly, member = get_assembly_for(request.user, slug)
+    return assembly, require_facilitator(member)
+
+
+def _meeting_now(assembly: Assembly) -> Meeting | None:
+    """The sitting in session, else the next scheduled one."""
+    meetings = Meeting.objects.filter(assembly=assembly).select_related("current_proposal")
+    in_session = meetings.filter(state=MeetingState.IN_SESSION).first()
+    if in_session is not None:
+        return in_session
+    return meetings.filter(state=MeetingState.SCHEDULED).order_by("scheduled_for", "id").first()
+
+
+@require_GET
+@domain_errors_as_pages
+def console(request, slug):
+    assembly, member = _facilitator_of(request, slug)
+    meeting = _meeting_now(assembly)
+    current = meeting.current_proposal if meeting else None
+    return render(
+        request,
+        "assemblies/console.html",
+        {
+            "assembly": assembly,
+            "member": member,
+            "meeting": meeting,
+            "agenda": meeting.agenda_items.select_related("proposal") if meeting else [],
+            "addable": _addable_proposals(assembly, meeting),
+            "current": current,
+            "temperature_open": bool(
+                current and current.temperature_checks.filter(closed_at__isnull=True).exists()
+            ),
+            "preview": _preview(current),
+            "discussion_phases": [(p.value, p.label) for p in DISCUSSION_PHASES],
+            "sitting": live.sitting_for(assembly.pk),
+            "stack_entries": _stack_entries(meeting),
+            "pending": assembly.memberships.filter(status=MembershipStatus.PENDING),
+            "code_joiners": assembly.memberships.filter(
+                status=MembershipStatus.ACTIVE, joined_via="code"
+            ),
+            "log": _log(assembly)[:30],
+            "join_url": _join_url(request, assembly),
+        },
+    )
+
+
+def _addable_proposals(assembly: Assembly, meeting: Meeting | None):
+    proposals = Proposal.objects.filter(assembly=assembly, phase__in=[*OPEN_PHASES, Phase.TABLED])
+    if meeting is not None:
+        proposals = proposals.exclude(agenda_items__meeting=meeting)
+    return proposals.order_by("title")
+
+
+def _preview(proposal: Proposal | None) -> dict | None:
+    """What the rule would decide if the call closed now: shown before a close is confirmed."""
+    if proposal is None or proposal.phase != Phase.CALL:
+        return None
+    tally = tally_for(proposal)
+    outcome = rules.decide(proposal.decision_rule, tally)
+    label = dict(Outcome.choices)[str(outcome)]
+    return {"tally": tally, "outcome": label, "rule": describe_rule(proposal.decision_rule)}
+
+
+def _stack_entries(meeting: Meeting | None) -> list[StackEntry]:
+    if meeting is None or not (state := live.sitting_for(meeting.assembly_id)):
+        return []
+    by_id = {e.pk: e for e in StackEntry.objects.filter(meeting=meeting).select_related("member")}
+    return [by_id[item["id"]] for item in state["stack"] if item["id"] in by_id]
+
+
+def _log(assembly: Assembly):
+    entries = LogEntry.objects.filter(assembly=assembly).select_related("actor")
+    return [{"at": entry.created_at, "text": log_text.describe(entry)} for entry in entries[:200]]
+
+
+def _join_url(request, assembly: Assembly) -> str:
+    path = reverse("assemblies:join_link", args=[assembly.slug])
+    return request.build_absolute_uri(f"{path}?code={assembly.join_code}")
+
+
+# --- console actions -----------------------------------------------------------------------
+
+
+def _int(request, name: str) -> int:
+    try:
+        return int(request.POST.get(name, ""))
+    except ValueError as error:
+        raise DomainError("invalid_field", _("A required field is missing.")) from error
+
+
+def _meeting(request, assembly) -> Meeting:
+    return get_object_or_404(Meeting, assembly=assembly, pk=_int(request, "meeting"))
+
+
+def _proposal(request, assembly) -> Proposal:
+    return get_object_or_404(Proposal, assembly=assembly, pk=_int(request, "proposal"))
+
+
+def _entry(request, assembly) -> StackEntry:
+    return get_object_or_404(StackEntry, meeting__assembly=assembly, pk=_int(request, "entry"))
+
+
+def _item(request, assembly) -> AgendaItem:
+    return get_object_or_404(AgendaItem, meeting__assembly=assembly, pk=_int(request, "item"))
+
+
+def _other_member(request, assembly) -> Membership:
+    return get_object_or_404(Membership, assembly=assembly, pk=_int(request, "member"))
+
+
+def _schedule(request, actor, assembly):
+    when = parse_datetime(request.POST.get("scheduled_for") or "")
+    services.schedule_meeting(
+        actor=actor, assembly=assembly, title=request.POST.get("title", ""), scheduled_for=when
+    )
+
+
+def _close(request, actor, assembly):
+    decision = proposal_services.close_call(actor=actor, proposal=_proposal(request, assembly))
+    messages.success(
+        request, _("Recorded: %(outcome)s.") % {"outcome": decision.get_outcome_display()}
+    )
+
+
+ACTIONS = {
+    "schedule": _schedule,
+    "start": lambda r, a, s: services.start_meeting(actor=a, meeting=_meeting(r, s)),
+    "adjourn": lambda r, a, s: services.adjourn_meeting(actor=a, meeting=_meeting(r, s)),
+    "agenda-add": lambda r, a, s: services.add_to_agenda(
+        actor=a, meeting=_meeting(r, s), proposal=_proposal(r, s)
+    ),
+    "agenda-up": lambda r, a, s: services.move_agenda_item(actor=a, item=_item(r, s), offset=-1),
+    "agenda-down": lambda r, a, s: services.move_agenda_item(actor=a, item=_item(r, s), offset=1),
+    "agenda-remove": lambda r, a, s: services.remove_from_agenda(actor=a, item=_item(r, s)),
+    "make-current": lambda r, a, s: services.set_current_proposal(
+        actor=a, meeting=_meeting(r, s), proposal=_proposal(r, s)
+    ),
+    "phase": lambda r, a, s: proposal_services.set_phase(
+        actor=a, proposal=_proposal(r, s), phase=r.POST.get("phase", "")
+    ),
+    "temperature-open": lambda r, a, s: proposal_services.open_temperature_check(
+        actor=a, proposal=_proposal(r, s)
+    ),
+    "temperature-close": lambda r, a, s: proposal_services.close_temperature_check(
+        actor=a, proposal=_proposal(r, s)
+    ),
+    "call": lambda r, a, s: proposal_services.call_for_consensus(actor=a, proposal=_proposal(r, s)),
+    "close": _close,
+    "table": lambda r, a, s: proposal_services.table_proposal(actor=a, proposal=_proposal(r, s)),
+    "withdraw": lambda r, a, s: proposal_services.withdraw_proposal(
+        actor=a, proposal=_proposal(r, s)
+    ),
+    "call-next": lambda r, a, s: floor.call_next(actor=a, meeting=_meeting(r, s)),
+    "skip": lambda r, a, s: floor.take_off_stack(actor=a, entry=_entry(r, s), skip=True),
+    "remove-entry": lambda r, a, s: floor.take_off_stack(actor=a, entry=_entry(r, s), skip=False),
+    "priority": lambda r, a, s: floor.raise_priority(actor=a, entry=_entry(r, s)),
+    "progressive": lambda r, a, s: floor.set_progressive_stack(
+        actor=a, meeting=_meeting(r, s), on=r.POST.get("on") == "1"
+    ),
+    "timer-start": lambda r, a, s: floor.set_timer(
+        actor=a, meeting=_meeting(r, s), running=True, seconds=_seconds(r)
+    ),
+    "timer-stop": lambda r, a, s: floor.set_timer(actor=a, meeting=_meeting(r, s), running=False),
+    "admit": lambda r, a, s: services.admit_member(actor=a, member=_other_member(r, s)),
+    "remove-member": lambda r, a, s: services.remove_member(actor=a, member=_other_member(r, s)),
+    "rotate-code": lambda r, a, s: services.rotate_join_code(actor=a, assembly=s),
+}
+
+
+def _seconds(request) -> int | None:
+    value = request.POST.get("seconds")
+    return int(value) if value and value.isdigit() else None
+
+
+@require_POST
+@domain_errors_as_pages
+def console_action(request, slug, action):
+    assembly, actor = _facilitator_of(request, slug)
+    handler = ACTIONS.get(action)
+    if handler is None:
+        raise NotFound("unknown_action", _("There is no such action."))
+    try:
+        handler(request, actor, assembly)
+    except DomainError as error:
+        if error.status in (403, 404):
+            raise
+        messages.error(request, error.message)
+        return redirect(reverse("assemblies:console", args=[slug]))
+    return redirect(reverse("assemblies:console", args=[slug]))
+
+
+# --- pages for everyone who may see the assembly ---------------------------------------------
+
+
+@require_GET
+@domain_errors_as_pages
+def projector(request, slug):
+    """The venue's big screen: no controls, large type, live."""
+    assembly, _member = get_assembly_for(request.user, slug)
+    meeting = _meeting_now(assembly)
+    current = meeting.current_proposal if meeting else None
+    join_url = _join_url(request, assembly)
+    return render(
+        request,
+        "assemblies/projector.html",
+        {
+            "assembly": assembly,
+            "projector": True,
+            "meeting": meeting,
+            "proposal": current,
+            "revision": current.revisions.get(number=current.revision_number) if current else None,
+            "tally": tally_for(current) if current else None,
+            "dissent": _dissent(current),
+            "sitting": live.sitting_for(assembly.pk),
+            "join_url": join_url,
+            "qr_svg": segno.make(join_url, error="m").svg_inline(
+                scale=8, dark="#000", light="#fff"
+            ),
+        },
+    )
+
+
+def _dissent(proposal: Proposal | None):
+    from proposals.selectors import dissent
+
+    return dissent(proposal) if proposal else {"block": [], "stand_aside": []}
+
+
+@require_GET
+@domain_errors_as_pages
+def facilitation_log(request, slug):
+    assembly, member = get_assembly_for(request.user, slug)
+    template = "assemblies/includes/log.html" if request.GET.get("fragment") else None
+    context = {"assembly": assembly, "member": member, "log": _log(assembly), "live_off": True}
+    return render(request, template or "assemblies/log.html", context)
+
+
+def _meeting_for_minutes(request, slug, meeting_id) -> Meeting:
+    assembly, _member = get_assembly_for(request.user, slug)
+    return get_object_or_404(Meeting, assembly=assembly, pk=meeting_id)
+
+
+@require_GET
+@domain_errors_as_pages
+def minutes_page(request, slug, meeting_id):
+    meeting = _meeting_for_minutes(request, slug, meeting_id)
+    text = minutes.minutes_markdown(meeting)
+    context = {"assembly": meeting.assembly, "meeting": meeting, "minutes": render_markdown(text)}
+    context["live_off"] = True
+    return render(request, "assemblies/minutes.html", context)
+
+
+@require_GET
+@domain_errors_as_pages
+def minutes_download(request, slug, meeting_id):
+    meeting = _meeting_for_minutes(request, slug, meeting_id)
+    response = HttpResponse(
+        minutes.minutes_markdown(meeting), content_type="text/markdown; charset=utf-8"
+    )
+    name = f"minutes-{meeting.assembly.slug}-{meeting.pk}.md"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
