@@ -11,6 +11,8 @@ from assemblies import services as assembly_services
 from assemblies.models import Role
 from proposals import services as proposal_services
 
+pytest_plugins = ["tests.fixtures.servers"]
+
 
 @pytest.fixture(autouse=True)
 def _plain_static_files(settings):

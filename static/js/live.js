@@ -10,7 +10,7 @@ let currentKey = null;
 function boot() {
   const root = document.querySelector("main[data-live-url]");
   const key = root ? `${root.dataset.liveUrl}#${root.dataset.proposalId || ""}` : null;
-  if (key === currentKey) return current && current.refresh();
+  if (key === currentKey) return current && current.refresh(root);
   if (current) current.stop();
   currentKey = key;
   current = root ? start(root) : null;
@@ -25,7 +25,8 @@ document.addEventListener("click", (event) => {
   else current.send({ type: "stack", action: button.dataset.stackAction, kind: button.dataset.stackKind || "" });
 });
 
-function start(root) {
+function start(initialRoot) {
+  let root = initialRoot;
   const labels = readLabels();
   const proposalId = Number(root.dataset.proposalId || 0);
   let socket = null;
@@ -33,6 +34,7 @@ function start(root) {
   let lastSeq = -1;
   let fallbackTimer = null;
   let requestCounter = 0;
+  let hadTemperature = Boolean(document.querySelector("#temperature"));
   let stopped = false;
   let lastFrame = null;
 
@@ -153,7 +155,21 @@ function start(root) {
     }
   }
 
+  function followPhase(p) {
+    // A new phase or revision changes what the page offers (the position form, the text,
+    // the temperature buttons): take those parts from the server, once per change.
+    if (!root.isConnected || p.id !== proposalId) return;
+    const phase = root.dataset.proposalPhase;
+    const revision = Number(root.dataset.proposalRevision || 0);
+    if (phase === p.phase && revision === p.revision && Boolean(p.temperature) === hadTemperature) return;
+    root.dataset.proposalPhase = p.phase;
+    root.dataset.proposalRevision = String(p.revision);
+    hadTemperature = Boolean(p.temperature);
+    refreshFromServer(["#positions", "#temperature-region", "[data-proposal-text]", "[data-decision-region]"]);
+  }
+
   function applyProposal(p) {
+    followPhase(p);
     for (const kind of ["agree", "stand_aside", "block"]) {
       setText(`[data-count="${kind}"]`, p.tally[kind]);
     }
@@ -239,7 +255,8 @@ function start(root) {
     if (socket) socket.close();
   }
 
-  function refresh() {
+  function refresh(newRoot) {
+    root = newRoot;
     // The same page was swapped in again (after a form post): show the state we hold.
     setStatus(state);
     showControls(Boolean(socket && socket.readyState === WebSocket.OPEN));

@@ -233,3 +233,49 @@ def test_the_stack_puts_points_of_process_first(server, assembly, make_member, m
         receive_until(a, lambda f: f["type"] == "ack")
         frame = receive_until(a, lambda f: f.get("meeting") and len(f["meeting"]["stack"]) == 1)
         assert frame["meeting"]["stack"][0]["member"] == "Process"
+
+
+def stack_rows() -> list[dict]:
+    from assemblies.models import StackEntry
+
+    return list(StackEntry.objects.order_by("pk").values())
+
+
+def test_it_refuses_a_facilitation_frame_of_a_participant(server, assembly, participant, meeting):
+    from assemblies import floor
+
+    floor.raise_hand(actor=participant, meeting=meeting, kind="speak")
+    before = stack_rows()
+    with open_socket(server, assembly.slug, participant) as ws:
+        receive(ws)
+        send(ws, type="facilitate", action="call_next", request_id="f1")
+        error = receive_until(ws, lambda f: f["type"] == "error")
+    assert error["code"] == "not_facilitator" and error["request_id"] == "f1"
+    assert error["message"]
+    assert stack_rows() == before
+    assert not any(row["state"] == "speaking" for row in before)
+
+
+def test_it_lets_the_facilitator_call_the_next_speaker_over_the_socket(
+    server, assembly, facilitator, participant, meeting
+):
+    from assemblies import floor
+    from assemblies.models import Meeting, StackEntry
+
+    entry = floor.raise_hand(actor=participant, meeting=meeting, kind="speak")
+    with open_socket(server, assembly.slug, facilitator) as ws:
+        first = receive(ws)
+        assert first["meeting"]["speaker"] is None
+        send(ws, type="facilitate", action="call_next", request_id="f2")
+        ack = receive_until(ws, lambda f: f["type"] in ("ack", "error"))
+        assert ack == {"type": "ack", "request_id": "f2", "speaker": entry.pk}
+        frame = receive_until(
+            ws, lambda f: f["type"] == "snapshot" and f["meeting"]["speaker"] is not None
+        )
+    speaker = frame["meeting"]["speaker"]
+    assert speaker["id"] == entry.pk and speaker["member"] == "Pat"
+    assert speaker["state"] == "speaking"
+    assert frame["meeting"]["stack"] == []
+    assert frame["meeting"]["timer"]["started_at"] is not None
+    assert StackEntry.objects.get(pk=entry.pk).state == "speaking"
+    assert Meeting.objects.get(pk=meeting.pk).timer_started_at is not None

@@ -1,0 +1,116 @@
+"""A whole sitting in real browsers against a real uvicorn server: live across contexts."""
+
+import time
+
+import pytest
+from django.test import Client
+from playwright.sync_api import expect
+
+from assemblies import services as assembly_services
+from proposals.models import Decision, Position
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+def logged_in_page(browser, server, member, *, phone=True):
+    """A browser context carrying a real session of `member` for the uvicorn server."""
+    client = Client()
+    client.force_login(member.user)
+    size = {"width": 360, "height": 740} if phone else {"width": 1280, "height": 900}
+    context = browser.new_context(viewport=size)
+    context.set_default_timeout(10_000)
+    context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": server["http"]}]
+    )
+    return context.new_page()
+
+
+def live(page):
+    expect(page.locator("[data-live-status]").first).to_have_attribute("data-state", "live")
+
+
+@pytest.fixture
+def server(start_server):
+    return start_server()
+
+
+def test_a_position_in_one_browser_changes_the_tally_in_another_within_a_second(
+    browser, server, assembly, participant, make_member, open_call
+):
+    watcher_member = make_member("Wren")
+    actor = logged_in_page(browser, server, participant)
+    watcher = logged_in_page(browser, server, watcher_member)
+    for page in (actor, watcher):
+        page.goto(f"{server['http']}{open_call.get_absolute_url()}")
+        live(page)
+    actor.get_by_label("Agree").check()
+    actor.get_by_role("button", name="State my position").click()
+    expect(actor.locator('[data-count="agree"]')).to_have_text("1")
+    seen_at_commit = time.monotonic()
+    expect(watcher.locator('[data-count="agree"]')).to_have_text("1", timeout=1000)
+    assert time.monotonic() - seen_at_commit < 1.0
+    assert watcher.evaluate("performance.getEntriesByType('navigation').length") == 1
+
+
+def test_a_facilitator_runs_a_proposal_from_presentation_to_decision(
+    browser, server, assembly, facilitator, participant, make_member, proposal
+):
+    meeting = assembly_services.schedule_meeting(
+        actor=facilitator, assembly=assembly, title="Thursday GA"
+    )
+    assembly_services.add_to_agenda(actor=facilitator, meeting=meeting, proposal=proposal)
+    assembly_services.start_meeting(actor=facilitator, meeting=meeting)
+    ana = make_member("Ana")
+    console = logged_in_page(browser, server, facilitator, phone=False)
+    console.goto(f"{server['http']}/a/{assembly.slug}/console/")
+    live(console)
+    pages = {}
+    for name, member in (("pat", participant), ("ana", ana)):
+        pages[name] = logged_in_page(browser, server, member)
+        pages[name].goto(f"{server['http']}{proposal.get_absolute_url()}")
+        live(pages[name])
+    pat, ana_page = pages["pat"], pages["ana"]
+
+    # The facilitator brings it to the floor and opens clarifying questions.
+    console.get_by_role("button", name="Bring to the floor").click()
+    console.get_by_role("button", name="Clarifying questions").click()
+    expect(pat.locator("[data-phase]")).to_have_text("Clarifying questions")
+
+    # Hands go up on the phones; the console's stack follows, the question jumps the queue.
+    ana_page.get_by_role("button", name="Raise my hand to speak").click()
+    pat.locator("[data-live-controls]").get_by_role("button", name="Clarifying question").click()
+    stack = console.locator(".console-stack > li")
+    expect(stack).to_have_count(2)
+    expect(stack.first).to_contain_text("Pat")
+    ana_page.get_by_label("Your text").first.fill("Which shop sells blue tarps?")
+    ana_page.get_by_role("button", name="Ask a clarifying question").click()
+    expect(ana_page.get_by_text("Which shop sells blue tarps?")).to_be_visible()
+
+    # The stack keeper calls the next speaker: everyone sees who speaks.
+    console.get_by_role("button", name="Call the next speaker").click()
+    expect(ana_page.locator("[data-speaker]")).to_have_text("Pat")
+
+    # Call for consensus: the position form appears on the phones without a reload.
+    console.get_by_role("button", name="Call for consensus").click()
+    expect(pat.get_by_role("button", name="State my position")).to_be_visible()
+    pat.get_by_label("Agree").check()
+    pat.get_by_role("button", name="State my position").click()
+    ana_page.get_by_label("Stand aside").check()
+    ana_page.get_by_label("Reason").fill("I will be away that week.")
+    ana_page.get_by_role("button", name="State my position").click()
+    expect(console.locator('[data-count="stand_aside"]')).to_have_text("1")
+    expect(console.locator('[data-count="agree"]')).to_have_text("1")
+    expect(console.locator("[data-provisional-outcome]")).to_have_text(
+        "Consensus with stand-asides"
+    )
+
+    # Close: the rule decides, everyone sees the decision.
+    console.get_by_role("button", name="Close the call and record the decision").click()
+    expect(pat.locator("[data-phase]")).to_have_text("Decided")
+    expect(ana_page.locator("#decision-region")).to_contain_text("Consensus with stand-asides")
+    decision = Decision.objects.get(proposal=proposal)
+    assert decision.outcome == "consensus_with_stand_asides"
+    assert decision.counts == {"agree": 1, "stand_aside": 1, "block": 0}
+    assert Position.objects.get(member=ana, is_current=True).reason == "I will be away that week."
+    log = console.locator("[data-log]")
+    expect(log).to_contain_text("Fran closed the call for consensus")
