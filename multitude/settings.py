@@ -248,5 +248,11 @@ LOGGING = {
 # default the services alone keep agenda positions unique.
 SILENCED_SYSTEM_CHECKS = ["models.W038"]
 
+# Wrong join codes allowed per client address and assembly before it must wait
+# (django-ratelimit syntax). Right codes are never counted.
+JOIN_FAILURE_RATE = env("JOIN_FAILURE_RATE", "20/10m")
+# Behind a proxy, the request header holding the client's address (e.g. HTTP_X_FORWARDED_FOR).
+TRUSTED_PROXY_HEADER = env("TRUSTED_PROXY_HEADER", "")
+
 # Online proposals: how often each server process closes calls whose time has come.
 ONLINE_CLOSE_CHECK_SECONDS = float(env("ONLINE_CLOSE_CHECK_SECONDS", "1.0"))

@@ -261,3 +261,59 @@ def test_it_shows_pending_members_that_they_wait(client, assembly, facilitator):
     client.post(reverse("assemblies:join"), {"code": assembly.join_code, "display_name": "Lou"})
     body = client.get(assembly.get_absolute_url()).content.decode()
     assert "Waiting for a facilitator" in body
+
+
+# --- join-code guessing -------------------------------------------------------------------
+
+
+@pytest.fixture
+def tight_join_limit(settings):
+    settings.JOIN_FAILURE_RATE = "5/10m"
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def test_it_holds_back_a_client_that_keeps_guessing_codes(client, assembly, tight_join_limit):
+    for _attempt in range(5):
+        wrong = client.post(reverse("assemblies:join"), {"code": "WRONG234", "display_name": "X"})
+        assert wrong.status_code == 400
+    response = client.post(
+        reverse("assemblies:join"), {"code": assembly.join_code, "display_name": "Guesser"}
+    )
+    assert response.status_code == 429
+    assert "Too many wrong codes" in response.content.decode()
+    assert not assembly.memberships.filter(display_name="Guesser").exists()
+    # Another client (another address) is not affected.
+    other = client_class_for("10.0.0.2")
+    assert other.post(
+        reverse("assemblies:join"), {"code": assembly.join_code, "display_name": "Neighbour"}
+    ).status_code == 302
+
+
+def test_it_never_counts_right_codes_so_a_crowd_on_one_address_gets_in(
+    client, assembly, tight_join_limit
+):
+    # Far more people than the failure limit, all behind one address, all with the right code.
+    for n in range(40):
+        crowd = client_class_for("192.0.2.1")
+        response = crowd.post(
+            reverse("assemblies:join"), {"code": assembly.join_code, "display_name": f"P{n}"}
+        )
+        assert response.status_code == 302
+    assert assembly.memberships.filter(display_name__startswith="P").count() == 40
+
+
+def test_it_limits_guessing_through_join_links_per_assembly(client, other_assembly, tight_join_limit):
+    link = reverse("assemblies:join_link", args=[other_assembly.slug])
+    for _attempt in range(5):
+        assert client.get(link, {"code": "WRONG234"}).status_code == 404
+    assert client.get(link, {"code": other_assembly.join_code}).status_code == 429
+
+
+def client_class_for(address: str):
+    from django.test import Client
+
+    return Client(REMOTE_ADDR=address)
