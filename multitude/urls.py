@@ -2,15 +2,20 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from assemblies.views import account, home, signup
+from assemblies.views import account, api_token_create, api_token_revoke, home, signup
+from core.views import health
 
 urlpatterns = [
     path("", home, name="home"),
+    path("healthz", health, name="health"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("signup/", signup, name="signup"),
     path("account/", account, name="account"),
+    path("account/api-token/", api_token_create, name="api_token_create"),
+    path("account/api-token/revoke/", api_token_revoke, name="api_token_revoke"),
     path("admin/", admin.site.urls),
+    path("api/v1/", include(("multitude.api_urls", "api"))),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("assemblies.urls")),
     path("", include("proposals.urls")),
