@@ -74,3 +74,24 @@ def get_assembly_for_join_link(user, slug: str, code: str) -> tuple[Assembly, bo
         return assembly, True
     assembly, _member = get_assembly_for(user, slug)
     return assembly, False
+
+
+def get_meeting_for(user, meeting_id: int):
+    """A sitting and the user's membership in its assembly; NotFound if they may not see it."""
+    from assemblies.models import Meeting
+
+    meeting = Meeting.objects.select_related("assembly").filter(pk=meeting_id).first()
+    if meeting is None:
+        raise NotFound("meeting_not_found", _("There is no such sitting."))
+    member = membership_for(user, meeting.assembly)
+    if not can_view(meeting.assembly, member):
+        raise NotFound("meeting_not_found", _("There is no such sitting."))
+    return meeting, member
+
+
+def get_member_for(assembly: Assembly, member_id: int) -> Membership:
+    """A membership of this assembly (the caller was authorised on the assembly already)."""
+    member = Membership.objects.filter(assembly=assembly, pk=member_id).first()
+    if member is None:
+        raise NotFound("member_not_found", _("There is no such member."))
+    return member

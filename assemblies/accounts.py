@@ -35,3 +35,43 @@ def keep_identity(*, user: User, email: str, password: str) -> User:
     user.set_password(password)
     user.save(update_fields=["username", "email", "password"])
     return user
+
+
+# --- Personal API tokens ------------------------------------------------------------------
+# One token per person (DRF's authtoken): creating a new one replaces the old, so a leaked
+# token is revoked by making a new one or by revoking it outright.
+
+
+def api_token_for(*, user: User):
+    """The person's API token, made if they have none (joining by code over the API)."""
+    from rest_framework.authtoken.models import Token
+
+    token, _created = Token.objects.get_or_create(user=user)
+    return token
+
+
+def existing_api_token(*, user: User):
+    """The person's token if they have one (for the profile page); never makes one."""
+    from rest_framework.authtoken.models import Token
+
+    return Token.objects.filter(user=user).first()
+
+
+@transaction.atomic
+def create_api_token(*, user: User):
+    """A fresh token for the person; any previous one stops working at once."""
+    from rest_framework.authtoken.models import Token
+
+    if not user.is_authenticated:
+        raise DomainError("login_required", _("Log in to create a token."))
+    Token.objects.filter(user=user).delete()
+    return Token.objects.create(user=user)
+
+
+@transaction.atomic
+def revoke_api_token(*, user: User) -> bool:
+    """Delete the person's token; True when there was one."""
+    from rest_framework.authtoken.models import Token
+
+    deleted, _rows = Token.objects.filter(user=user).delete()
+    return bool(deleted)

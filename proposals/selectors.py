@@ -86,3 +86,63 @@ def temperature_of(proposal: Proposal, member) -> dict | None:
         if member is not None and member_id == member.pk:
             mine = reading
     return {"check": check, "counts": counts, "mine": mine, "total": sum(counts.values())}
+
+
+def proposals_for_listing(assembly, *, phase: str | None = None):
+    """An assembly's proposals with their live tally and decision, in a fixed number of queries."""
+    from django.db.models import Q
+
+    current = Q(positions__is_current=True)
+    proposals = (
+        Proposal.objects.filter(assembly=assembly)
+        .select_related("assembly", "author", "decision")
+        .annotate(
+            agree_count=Count("positions", filter=current & Q(positions__kind="agree")),
+            stand_aside_count=Count("positions", filter=current & Q(positions__kind="stand_aside")),
+            block_count=Count("positions", filter=current & Q(positions__kind="block")),
+        )
+        .order_by("-created_at", "-pk")
+    )
+    if phase:
+        proposals = proposals.filter(phase=phase)
+    return proposals
+
+
+def revisions_of(proposal: Proposal):
+    return proposal.revisions.select_related("author").order_by("number")
+
+
+def comments_of(proposal: Proposal):
+    from proposals.models import Comment
+
+    return (
+        Comment.objects.filter(proposal=proposal)
+        .select_related("member")
+        .order_by("created_at", "pk")
+    )
+
+
+def decisions_for_listing(assembly, *, since=None, until=None, outcome: str | None = None):
+    from proposals.models import Decision
+
+    decisions = (
+        Decision.objects.filter(assembly=assembly)
+        .select_related("assembly", "proposal", "closed_by")
+        .defer("record")  # the full record is served by the detail and the exports
+    )
+    if since is not None:
+        decisions = decisions.filter(decided_at__gte=since)
+    if until is not None:
+        decisions = decisions.filter(decided_at__lt=until)
+    if outcome:
+        decisions = decisions.filter(outcome=outcome)
+    return decisions
+
+
+def comment_of(proposal: Proposal, comment_id: int | None):
+    """A comment on this proposal by id, or None (the services refuse what does not fit)."""
+    from proposals.models import Comment
+
+    if comment_id is None:
+        return None
+    return Comment.objects.filter(proposal=proposal, pk=comment_id).first()

@@ -1,0 +1,86 @@
+"""The REST API under /api/v1/: resources, exports, the OpenAPI schema and its docs page."""
+
+from django.urls import path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.decorators import api_view, permission_classes, schema
+from rest_framework.permissions import AllowAny
+
+from assemblies import api as assemblies_api
+from core.errors import NotFound
+from proposals import api as proposals_api
+
+
+class DocsView(SpectacularSwaggerSplitView):
+    """Swagger UI from local files; its start-up script is a separate same-origin file, so
+    the page runs under the site's CSP (script-src 'self' + nonce) with no inline code."""
+
+    template_name = "api/swagger_ui.html"
+
+
+@api_view(["GET", "POST", "PUT", "PATCH", "DELETE"])
+@permission_classes([AllowAny])
+@schema(None)
+def not_found(request, rest=""):
+    raise NotFound("not_found", "There is no such API endpoint.")
+
+
+A = "assemblies/<slug:slug>/"
+P = "proposals/<int:proposal_id>/"
+M = "meetings/<int:meeting_id>/"
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", DocsView.as_view(url_name="api:schema"), name="docs"),
+    path("assemblies/", assemblies_api.AssemblyList.as_view(), name="assemblies"),
+    path(A, assemblies_api.AssemblyDetail.as_view(), name="assembly"),
+    path(A + "join/", assemblies_api.Join.as_view(), name="join"),
+    path(A + "members/", assemblies_api.MemberList.as_view(), name="members"),
+    path(
+        A + "members/<int:member_id>/admit/",
+        assemblies_api.MemberAdmit.as_view(),
+        name="member-admit",
+    ),
+    path(
+        A + "members/<int:member_id>/remove/",
+        assemblies_api.MemberRemove.as_view(),
+        name="member-remove",
+    ),
+    path(A + "meetings/", assemblies_api.MeetingList.as_view(), name="meetings"),
+    path(A + "proposals/", proposals_api.AssemblyProposals.as_view(), name="proposals"),
+    path(A + "decisions/", proposals_api.AssemblyDecisions.as_view(), name="decisions"),
+    path(A + "decisions.csv", proposals_api.DecisionsCsv.as_view(), name="decisions-csv"),
+    path(A + "positions.csv", proposals_api.PositionsCsv.as_view(), name="positions-csv"),
+    path(A + "history.json", proposals_api.HistoryJson.as_view(), name="history-json"),
+    path(A + "popolo.json", proposals_api.PopoloJson.as_view(), name="popolo-json"),
+    path(M, assemblies_api.MeetingDetail.as_view(), name="meeting"),
+    path(M + "start/", assemblies_api.MeetingStart.as_view(), name="meeting-start"),
+    path(M + "adjourn/", assemblies_api.MeetingAdjourn.as_view(), name="meeting-adjourn"),
+    path(M + "agenda/", assemblies_api.MeetingAgenda.as_view(), name="meeting-agenda"),
+    path(M + "minutes.md", proposals_api.MeetingMinutes.as_view(), name="meeting-minutes"),
+    path(P, proposals_api.ProposalDetail.as_view(), name="proposal"),
+    path(P + "revisions/", proposals_api.ProposalRevisions.as_view(), name="revisions"),
+    path(P + "comments/", proposals_api.ProposalComments.as_view(), name="comments"),
+    path(P + "positions/", proposals_api.ProposalPositions.as_view(), name="positions"),
+    path(P + "phase/", proposals_api.ProposalPhase.as_view(), name="phase"),
+    path(
+        P + "call-for-consensus/",
+        proposals_api.CallForConsensus.as_view(),
+        name="call-for-consensus",
+    ),
+    path(P + "close/", proposals_api.CloseCall.as_view(), name="close"),
+    path(P + "table/", proposals_api.TableProposal.as_view(), name="table"),
+    path(P + "withdraw/", proposals_api.WithdrawProposal.as_view(), name="withdraw"),
+    path(
+        "comments/<int:comment_id>/accept/",
+        proposals_api.AcceptAmendment.as_view(),
+        name="amendment-accept",
+    ),
+    path(
+        "comments/<int:comment_id>/decline/",
+        proposals_api.DeclineAmendment.as_view(),
+        name="amendment-decline",
+    ),
+    path("decisions/<int:decision_id>/", proposals_api.DecisionDetail.as_view(), name="decision"),
+    # Anything else under /api/v1/ (newlines included) answers JSON, not the HTML 404 page.
+    re_path(r"^(?P<rest>[\s\S]*)$", not_found),
+]

@@ -1,0 +1,358 @@
+"""REST edge for proposals, positions, decisions and the exports: parse, authorise through
+`access`, call one service, render. The same services serve the pages and the live socket."""
+
+from django.conf import settings
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.response import Response
+
+from assemblies.access import (
+    get_assembly_for,
+    get_meeting_for,
+    require_facilitator,
+    require_participant,
+)
+from assemblies.api import Endpoint
+from core.api import SequenceCursorPagination, created, ok, parse, parse_query
+from proposals import exports, selectors, services
+from proposals.access import get_comment_for, get_decision_for, get_proposal_by_id_for
+from proposals.minutes import minutes_markdown
+from proposals.models import Phase
+from proposals.serializers import (
+    CallSerializer,
+    CommentCreateSerializer,
+    CommentSerializer,
+    DecisionDetailSerializer,
+    DecisionFilterSerializer,
+    DecisionSerializer,
+    PhaseSerializer,
+    PositionCreateSerializer,
+    PositionSerializer,
+    ProposalCreateSerializer,
+    ProposalDetailSerializer,
+    ProposalSerializer,
+    RevisionSerializer,
+)
+
+
+@extend_schema(tags=["proposals"])
+class AssemblyProposals(Endpoint):
+    @extend_schema(
+        summary="An assembly's proposals with their live tally",
+        parameters=[OpenApiParameter("phase", enum=Phase.values, required=False)],
+        responses=ProposalSerializer(many=True),
+    )
+    def get(self, request, slug):
+        assembly, _member = get_assembly_for(request.user, slug)
+        phase = request.query_params.get("phase")
+        if phase not in Phase.values:
+            phase = None
+        return self.page(selectors.proposals_for_listing(assembly, phase=phase), ProposalSerializer)
+
+    @extend_schema(
+        summary="Write a proposal down (participants)",
+        request=ProposalCreateSerializer,
+        responses={201: ProposalDetailSerializer},
+    )
+    def post(self, request, slug):
+        data = parse(ProposalCreateSerializer, request)
+        _assembly, member = get_assembly_for(request.user, slug)
+        require_participant(member)
+        meeting = None
+        if data.get("meeting_id"):
+            meeting, _member = get_meeting_for(request.user, data["meeting_id"])
+        proposal = services.submit_proposal(
+            actor=member,
+            title=data["title"],
+            text=data["text"],
+            meeting=meeting,
+            closes_at=data.get("closes_at"),
+        )
+        return created(ProposalDetailSerializer, proposal, request)
+
+
+@extend_schema(tags=["proposals"])
+class ProposalDetail(Endpoint):
+    serializer_class = ProposalDetailSerializer
+
+    @extend_schema(summary="A proposal: current revision, phase, tally, positions, decision")
+    def get(self, request, proposal_id):
+        proposal, _member = get_proposal_by_id_for(request.user, proposal_id)
+        return ok(ProposalDetailSerializer, proposal, request)
+
+
+@extend_schema(tags=["proposals"])
+class ProposalRevisions(Endpoint):
+    @extend_schema(summary="Every revision of the text", responses=RevisionSerializer(many=True))
+    def get(self, request, proposal_id):
+        proposal, _member = get_proposal_by_id_for(request.user, proposal_id)
+        return self.page(selectors.revisions_of(proposal), RevisionSerializer)
+
+
+@extend_schema(tags=["proposals"])
+class ProposalComments(Endpoint):
+    @extend_schema(
+        summary="Clarifying questions, answers, concerns and friendly amendments",
+        responses=CommentSerializer(many=True),
+    )
+    def get(self, request, proposal_id):
+        proposal, _member = get_proposal_by_id_for(request.user, proposal_id)
+        return self.page(selectors.comments_of(proposal), CommentSerializer)
+
+    @extend_schema(
+        summary="Ask, answer, raise a concern or suggest a friendly amendment",
+        request=CommentCreateSerializer,
+        responses={201: CommentSerializer},
+    )
+    def post(self, request, proposal_id):
+        data = parse(CommentCreateSerializer, request)
+        proposal, member = get_proposal_by_id_for(request.user, proposal_id)
+        require_participant(member)
+        parent = selectors.comment_of(proposal, data.get("parent"))
+        comment = services.add_comment(
+            actor=member,
+            proposal=proposal,
+            kind=data["kind"],
+            text=data["text"],
+            parent=parent,
+            proposed_text=data.get("proposed_text", ""),
+        )
+        return created(CommentSerializer, comment, request)
+
+
+@extend_schema(tags=["proposals"])
+class ProposalPositions(Endpoint):
+    @extend_schema(
+        summary="Current positions with names and reasons", responses=PositionSerializer(many=True)
+    )
+    def get(self, request, proposal_id):
+        proposal, _member = get_proposal_by_id_for(request.user, proposal_id)
+        return self.page(
+            selectors.current_positions(proposal),
+            PositionSerializer,
+            revision_number=proposal.revision_number,
+        )
+
+    @extend_schema(
+        summary="Take a position: agree, stand aside or block (replaces your current one)",
+        request=PositionCreateSerializer,
+        responses={201: PositionSerializer},
+    )
+    def post(self, request, proposal_id):
+        data = parse(PositionCreateSerializer, request)
+        proposal, member = get_proposal_by_id_for(request.user, proposal_id)
+        require_participant(member)
+        position = services.take_position(actor=member, proposal=proposal, **data)
+        return Response(
+            PositionSerializer(
+                position, context={"revision_number": proposal.revision_number}
+            ).data,
+            status=201,
+        )
+
+
+@extend_schema(tags=["facilitation"])
+class ProposalPhase(Endpoint):
+    @extend_schema(
+        summary="Move a proposal between the discussion phases (facilitators)",
+        request=PhaseSerializer,
+        responses={200: ProposalDetailSerializer},
+    )
+    def post(self, request, proposal_id):
+        data = parse(PhaseSerializer, request)
+        proposal, member = get_proposal_by_id_for(request.user, proposal_id)
+        require_facilitator(member)
+        proposal = services.set_phase(actor=member, proposal=proposal, phase=data["phase"])
+        return ok(ProposalDetailSerializer, proposal, request)
+
+
+@extend_schema(tags=["facilitation"])
+class CallForConsensus(Endpoint):
+    @extend_schema(
+        summary="Open the call for consensus (facilitators); the rule is snapshotted",
+        request=CallSerializer,
+        responses={200: ProposalDetailSerializer},
+    )
+    def post(self, request, proposal_id):
+        data = parse(CallSerializer, request)
+        proposal, member = get_proposal_by_id_for(request.user, proposal_id)
+        require_facilitator(member)
+        proposal = services.call_for_consensus(
+            actor=member, proposal=proposal, closes_at=data.get("closes_at")
+        )
+        return ok(ProposalDetailSerializer, proposal, request)
+
+
+@extend_schema(tags=["facilitation"])
+class CloseCall(Endpoint):
+    @extend_schema(
+        summary="Close the call: the rule decides and the decision is recorded (facilitators)",
+        request=None,
+        responses={201: DecisionDetailSerializer},
+    )
+    def post(self, request, proposal_id):
+        proposal, member = get_proposal_by_id_for(request.user, proposal_id)
+        require_facilitator(member)
+        decision = services.close_call(actor=member, proposal=proposal)
+        return created(DecisionDetailSerializer, decision, request)
+
+
+@extend_schema(tags=["facilitation"])
+class TableProposal(Endpoint):
+    @extend_schema(
+        summary="Table a proposal for a later sitting (facilitators)",
+        request=None,
+        responses={200: ProposalDetailSerializer},
+    )
+    def post(self, request, proposal_id):
+        proposal, member = get_proposal_by_id_for(request.user, proposal_id)
+        require_facilitator(member)
+        proposal = services.table_proposal(actor=member, proposal=proposal)
+        return ok(ProposalDetailSerializer, proposal, request)
+
+
+@extend_schema(tags=["facilitation"])
+class WithdrawProposal(Endpoint):
+    @extend_schema(
+        summary="Withdraw a proposal (its author or a facilitator); recorded in the history",
+        request=None,
+        responses={201: DecisionDetailSerializer},
+    )
+    def post(self, request, proposal_id):
+        proposal, member = get_proposal_by_id_for(request.user, proposal_id)
+        require_participant(member)
+        decision = services.withdraw_proposal(actor=member, proposal=proposal)
+        return created(DecisionDetailSerializer, decision, request)
+
+
+class _AmendmentAction(Endpoint):
+    service = None
+
+    @extend_schema(request=None, responses={200: CommentSerializer})
+    def post(self, request, comment_id):
+        comment, member = get_comment_for(request.user, comment_id)
+        require_participant(member)
+        type(self).service(actor=member, amendment=comment)
+        comment.refresh_from_db()
+        return ok(CommentSerializer, comment, request)
+
+
+@extend_schema(tags=["proposals"], summary="Accept a friendly amendment (the proposal's author)")
+class AcceptAmendment(_AmendmentAction):
+    service = staticmethod(services.accept_amendment)
+
+
+@extend_schema(tags=["proposals"], summary="Decline a friendly amendment (the proposal's author)")
+class DeclineAmendment(_AmendmentAction):
+    service = staticmethod(services.decline_amendment)
+
+
+@extend_schema(tags=["decisions"])
+class AssemblyDecisions(Endpoint):
+    pagination_class = SequenceCursorPagination
+
+    @extend_schema(
+        summary="Decisions, newest first (cursor pagination)",
+        parameters=[DecisionFilterSerializer],
+        responses=DecisionSerializer(many=True),
+    )
+    def get(self, request, slug):
+        filters = parse_query(DecisionFilterSerializer, request)
+        assembly, _member = get_assembly_for(request.user, slug)
+        decisions = selectors.decisions_for_listing(assembly, **filters)
+        return self.page(decisions, DecisionSerializer)
+
+
+@extend_schema(tags=["decisions"])
+class DecisionDetail(Endpoint):
+    serializer_class = DecisionDetailSerializer
+
+    @extend_schema(summary="A decision with its full record and digest")
+    def get(self, request, decision_id):
+        decision, _member = get_decision_for(request.user, decision_id)
+        return ok(DecisionDetailSerializer, decision, request)
+
+
+# --- Exports ----------------------------------------------------------------------------------
+
+
+class Export(Endpoint):
+    """A file download. Refusals are still JSON, whatever the client said it accepts."""
+
+    def perform_content_negotiation(self, request, force=False):
+        return super().perform_content_negotiation(request, force=True)
+
+
+def _file(media_type: str, summary: str, operation_id: str, **extra):
+    return extend_schema(
+        operation_id=operation_id,
+        tags=["exports"],
+        summary=summary,
+        responses={
+            (200, media_type): OpenApiTypes.OBJECT
+            if media_type == "application/json"
+            else OpenApiTypes.STR
+        },
+        **extra,
+    )
+
+
+class DecisionsCsv(Export):
+    @_file(
+        "text/csv",
+        "Decisions as CSV (streamed)",
+        "assemblies_decisions_csv",
+        parameters=[DecisionFilterSerializer],
+    )
+    def get(self, request, slug):
+        filters = parse_query(DecisionFilterSerializer, request)
+        assembly, _member = get_assembly_for(request.user, slug)
+        decisions = selectors.decisions_for_listing(assembly, **filters)
+        return exports.csv_response(exports.DecisionsExporter(decisions, slug=assembly.slug))
+
+
+class PositionsCsv(Export):
+    @_file(
+        "text/csv",
+        "Every position on decided proposals as CSV (streamed)",
+        "assemblies_positions_csv",
+    )
+    def get(self, request, slug):
+        assembly, _member = get_assembly_for(request.user, slug)
+        return exports.csv_response(exports.PositionsExporter(assembly))
+
+
+class HistoryJson(Export):
+    @_file(
+        "application/json",
+        "The verifiable history: every record with its digests (streamed)",
+        "assemblies_history_json",
+    )
+    def get(self, request, slug):
+        assembly, _member = get_assembly_for(request.user, slug)
+        head, items = exports.history_document(assembly)
+        return exports.json_response(head, "decisions", items, f"{assembly.slug}-history.json")
+
+
+class PopoloJson(Export):
+    @_file(
+        "application/json",
+        "Popolo JSON: the assembly with motions, vote events and votes",
+        "assemblies_popolo_json",
+    )
+    def get(self, request, slug):
+        assembly, _member = get_assembly_for(request.user, slug)
+        head, motions = exports.popolo_document(assembly, base_url=settings.SITE_URL)
+        return exports.json_response(head, "motions", motions, f"{assembly.slug}-popolo.json")
+
+
+class MeetingMinutes(Export):
+    @_file("text/markdown", "Minutes of a sitting as Markdown", "meetings_minutes_md")
+    def get(self, request, meeting_id):
+        meeting, _member = get_meeting_for(request.user, meeting_id)
+        response = HttpResponse(
+            minutes_markdown(meeting), content_type="text/markdown; charset=utf-8"
+        )
+        response["Content-Disposition"] = f'inline; filename="minutes-{meeting.pk}.md"'
+        return response

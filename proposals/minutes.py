@@ -1,0 +1,242 @@
+"""Meeting minutes as Markdown: who was there, what was proposed, asked, amended and decided,
+and the public facilitation log, all read in a fixed number of queries."""
+
+from collections import defaultdict
+
+from django.db.models import Prefetch, Q
+
+from assemblies.models import AgendaItem, LogEntry, Meeting, Membership, MembershipStatus, Role
+from proposals.models import (
+    Comment,
+    CommentKind,
+    CommentStatus,
+    Decision,
+    Outcome,
+    Position,
+    Revision,
+    TemperatureCheck,
+    TemperatureReading,
+)
+
+OUTCOME_LABELS = dict(Outcome.choices)
+KIND_LABELS = {"agree": "agree", "stand_aside": "stand aside", "block": "block"}
+
+# How each public log action reads in the minutes; {names} come from the entry's data.
+LOG_SENTENCES = {
+    "assemblies.meeting.scheduled": "scheduled the sitting",
+    "assemblies.meeting.started": "opened the sitting",
+    "assemblies.meeting.adjourned": "adjourned the sitting",
+    "assemblies.agenda.added": "put “{proposal}” on the agenda",
+    "assemblies.meeting.current_proposal": "brought “{proposal}” to the floor",
+    "proposals.phase.changed": "moved “{proposal}” from {old} to {new}",
+    "proposals.temperature.opened": "opened a temperature check on “{proposal}”",
+    "proposals.temperature.closed": (
+        "closed the temperature check on “{proposal}” (up {up}, so-so {so_so}, down {down})"
+    ),
+    "proposals.call.opened": "opened the call for consensus on “{proposal}”",
+    "proposals.call.closed": "closed the call for consensus on “{proposal}”: {outcome}",
+    "proposals.proposal.tabled": "tabled “{proposal}”",
+    "proposals.proposal.withdrawn": "recorded the withdrawal of “{proposal}”",
+}
+
+
+def _line(text: str) -> str:
+    """People's words on one Markdown line: no line breaks, no accidental headings."""
+    return " ".join(str(text or "").split())
+
+
+def _quote(text: str) -> str:
+    return "\n".join(f"> {line}" if line else ">" for line in str(text).splitlines()) or ">"
+
+
+def _time(value) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"
+
+
+def log_sentence(entry: LogEntry) -> str:
+    template = LOG_SENTENCES.get(entry.action)
+    if template is None:
+        return f"`{entry.action}`"
+    data = defaultdict(lambda: "?", {k: _line(v) for k, v in (entry.data or {}).items()})
+    if "outcome" in data:
+        data["outcome"] = OUTCOME_LABELS.get(entry.data["outcome"], data["outcome"])
+    return template.format_map(data)
+
+
+def _load(meeting: Meeting):
+    agenda = list(
+        AgendaItem.objects.filter(meeting=meeting)
+        .select_related("proposal__author")
+        .prefetch_related(
+            Prefetch(
+                "proposal__revisions",
+                Revision.objects.select_related("author", "amendment__member").order_by("number"),
+            ),
+            Prefetch(
+                "proposal__comments",
+                Comment.objects.select_related("member").order_by("created_at", "pk"),
+            ),
+            Prefetch(
+                "proposal__temperature_checks",
+                TemperatureCheck.objects.prefetch_related(
+                    Prefetch("readings", TemperatureReading.objects.only("check_run_id", "reading"))
+                ).order_by("opened_at", "pk"),
+            ),
+        )
+        .order_by("position")
+    )
+    proposal_ids = [item.proposal_id for item in agenda]
+    decisions = {
+        d.proposal_id: d
+        for d in Decision.objects.filter(proposal_id__in=proposal_ids).select_related("closed_by")
+    }
+    active = set(
+        Position.objects.filter(proposal_id__in=proposal_ids).values_list("member_id", flat=True)
+    ) | set(
+        Comment.objects.filter(proposal_id__in=proposal_ids).values_list("member_id", flat=True)
+    )
+    facilitators = Q(role=Role.FACILITATOR, status=MembershipStatus.ACTIVE)
+    attendance = list(
+        Membership.objects.filter(assembly_id=meeting.assembly_id)
+        .filter(Q(pk__in=active) | facilitators)
+        .order_by("display_name", "pk")
+    )
+    log = list(
+        LogEntry.objects.filter(meeting=meeting)
+        .select_related("actor")
+        .order_by("created_at", "pk")
+    )
+    return agenda, decisions, attendance, log
+
+
+def minutes_markdown(meeting: Meeting) -> str:
+    agenda, decisions, attendance, log = _load(meeting)
+    out = [f"# Minutes: {_line(meeting.title)}", ""]
+    out.append(f"- Assembly: {_line(meeting.assembly.name)}")
+    if meeting.location:
+        out.append(f"- Location: {_line(meeting.location)}")
+    out.append(f"- Scheduled for: {_time(meeting.scheduled_for)}")
+    out.append(f"- Opened: {_time(meeting.started_at)}")
+    out.append(f"- Adjourned: {_time(meeting.ended_at)}")
+    out += ["", "## Attendance", ""]
+    for member in attendance:
+        role = " (facilitator)" if member.role == Role.FACILITATOR else ""
+        out.append(f"- {_line(member.display_name)}{role}")
+    if not attendance:
+        out.append("Nobody took part.")
+    out += ["", "## Agenda", ""]
+    if not agenda:
+        out.append("Nothing was on the agenda.")
+    for item in agenda:
+        out += _proposal_section(item, decisions.get(item.proposal_id))
+    out += ["", "## Facilitation log", ""]
+    for entry in log:
+        who = _line(entry.actor.display_name) if entry.actor else "Multitude"
+        out.append(f"- {entry.created_at:%H:%M:%S} — {who} {log_sentence(entry)}")
+    if not log:
+        out.append("Nothing was logged.")
+    return "\n".join(out) + "\n"
+
+
+def _proposal_section(item: AgendaItem, decision: Decision | None) -> list[str]:
+    proposal = item.proposal
+    out = [
+        f"### {item.position}. {_line(proposal.title)}",
+        "",
+        f"Proposed by {_line(proposal.author.display_name)}; "
+        f"phase: {proposal.get_phase_display()}.",
+        "",
+    ]
+    revisions = list(proposal.revisions.all())
+    if revisions:
+        final = revisions[-1]
+        out += [f"Text (revision {final.number}):", "", _quote(final.text), ""]
+    if len(revisions) > 1:
+        out += ["#### Revisions", ""]
+        for revision in revisions:
+            summary = f": {_line(revision.summary)}" if revision.summary else ""
+            origin = ""
+            if revision.amendment_id:
+                origin = f" (friendly amendment by {_line(revision.amendment.member.display_name)})"
+            out.append(
+                f"- Revision {revision.number} by {_line(revision.author.display_name)}"
+                f"{origin}{summary}"
+            )
+        out.append("")
+    comments = list(proposal.comments.all())
+    out += _comments(comments)
+    out += _temperature(list(proposal.temperature_checks.all()))
+    out += _decision(decision)
+    return out
+
+
+def _comments(comments: list[Comment]) -> list[str]:
+    out = []
+    answers = defaultdict(list)
+    for comment in comments:
+        if comment.kind == CommentKind.ANSWER:
+            answers[comment.parent_id].append(comment)
+    sections = [
+        (CommentKind.QUESTION, "Clarifying questions"),
+        (CommentKind.CONCERN, "Concerns"),
+        (CommentKind.AMENDMENT, "Friendly amendments"),
+    ]
+    for kind, title in sections:
+        rows = [c for c in comments if c.kind == kind]
+        if not rows:
+            continue
+        out += [f"#### {title}", ""]
+        for comment in rows:
+            status = (
+                f" ({comment.get_status_display().lower()})"
+                if comment.status != CommentStatus.OPEN
+                else ""
+            )
+            out.append(f"- {_line(comment.member.display_name)}{status}: {_line(comment.text)}")
+            for answer in answers.get(comment.pk, []):
+                out.append(
+                    f"  - Answer by {_line(answer.member.display_name)}: {_line(answer.text)}"
+                )
+        out.append("")
+    return out
+
+
+def _temperature(checks: list[TemperatureCheck]) -> list[str]:
+    if not checks:
+        return []
+    out = ["#### Temperature checks", ""]
+    for check in checks:
+        counts = {"up": 0, "so_so": 0, "down": 0}
+        for reading in check.readings.all():
+            counts[reading.reading] += 1
+        out.append(
+            f"- {check.opened_at:%H:%M} on revision {check.revision_number}: "
+            f"up {counts['up']}, so-so {counts['so_so']}, down {counts['down']}"
+        )
+    out.append("")
+    return out
+
+
+def _decision(decision: Decision | None) -> list[str]:
+    if decision is None:
+        return ["No decision was recorded.", ""]
+    counts = decision.counts
+    out = [
+        "#### Decision",
+        "",
+        f"**{OUTCOME_LABELS.get(decision.outcome, decision.outcome)}** "
+        f"(decision #{decision.sequence}, {_time(decision.decided_at)}): "
+        f"{counts['agree']} agree, {counts['stand_aside']} stand aside, {counts['block']} block.",
+        "",
+    ]
+    closer = decision.closed_by.display_name if decision.closed_by else "the set closing time"
+    out += [f"Closed by {_line(closer)}. Digest `{decision.digest}`.", ""]
+    for kind, title in (("block", "Blocks"), ("stand_aside", "Stand-asides")):
+        rows = [p for p in decision.record.get("positions", []) if p.get("kind") == kind]
+        if rows:
+            out += [f"{title}:", ""]
+            for position in rows:
+                reason = _line(position.get("reason")) or "no reason given"
+                out.append(f"- {_line(position.get('member'))}: {reason}")
+            out.append("")
+    return out
