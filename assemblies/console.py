@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -149,6 +150,9 @@ def _other_member(request, assembly) -> Membership:
 
 def _schedule(request, actor, assembly):
     when = parse_datetime(request.POST.get("scheduled_for") or "")
+    if when is not None and timezone.is_naive(when):
+        # A datetime-local field has no offset: it is the assembly's local (default) time.
+        when = timezone.make_aware(when)
     services.schedule_meeting(
         actor=actor, assembly=assembly, title=request.POST.get("title", ""), scheduled_for=when
     )

@@ -148,7 +148,9 @@ def signal_counts(meeting: Meeting, *, now: datetime | None = None) -> dict[str,
 def _keeper_meeting(actor: Membership, meeting: Meeting | None) -> Meeting:
     meeting = _meeting_in_session(actor, meeting)
     require_facilitator(actor)
-    return Meeting.objects.select_for_update().select_related("assembly").get(pk=meeting.pk)
+    locked = Meeting.objects.select_for_update().select_related("assembly").get(pk=meeting.pk)
+    # Check again under the lock: the sitting may have been adjourned since it was read.
+    return _meeting_in_session(actor, locked)
 
 
 def _log(actor: Membership, meeting: Meeting, action: str, **data) -> None:

@@ -45,6 +45,9 @@ SENTENCES = {
     "proposals.proposal.withdrawn": gettext_lazy("recorded the withdrawal of “{proposal}”"),
 }
 
+# Calling the next speaker with nobody waiting only ends the current turn.
+NOBODY_CALLED = gettext_lazy("ended the turn: nobody was waiting to speak")
+
 LABELS = {
     "old": dict(Phase.choices),
     "new": {**dict(Phase.choices), **dict(Role.choices)},
@@ -56,6 +59,8 @@ LABELS = {
 def describe(entry: LogEntry) -> str:
     """“Fran opened the sitting”; a system action (an online close) has no actor."""
     template = SENTENCES.get(entry.action)
+    if entry.action == "assemblies.stack.called" and not (entry.data or {}).get("member"):
+        template = NOBODY_CALLED
     data = defaultdict(lambda: "?")
     for key, value in (entry.data or {}).items():
         if isinstance(value, str):

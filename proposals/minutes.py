@@ -5,6 +5,7 @@ from collections import defaultdict
 
 from django.db.models import Prefetch, Q
 
+from assemblies import log_text
 from assemblies.models import AgendaItem, LogEntry, Meeting, Membership, MembershipStatus, Role
 from proposals.models import (
     Comment,
@@ -21,24 +22,6 @@ from proposals.models import (
 OUTCOME_LABELS = dict(Outcome.choices)
 KIND_LABELS = {"agree": "agree", "stand_aside": "stand aside", "block": "block"}
 
-# How each public log action reads in the minutes; {names} come from the entry's data.
-LOG_SENTENCES = {
-    "assemblies.meeting.scheduled": "scheduled the sitting",
-    "assemblies.meeting.started": "opened the sitting",
-    "assemblies.meeting.adjourned": "adjourned the sitting",
-    "assemblies.agenda.added": "put “{proposal}” on the agenda",
-    "assemblies.meeting.current_proposal": "brought “{proposal}” to the floor",
-    "proposals.phase.changed": "moved “{proposal}” from {old} to {new}",
-    "proposals.temperature.opened": "opened a temperature check on “{proposal}”",
-    "proposals.temperature.closed": (
-        "closed the temperature check on “{proposal}” (up {up}, so-so {so_so}, down {down})"
-    ),
-    "proposals.call.opened": "opened the call for consensus on “{proposal}”",
-    "proposals.call.closed": "closed the call for consensus on “{proposal}”: {outcome}",
-    "proposals.proposal.tabled": "tabled “{proposal}”",
-    "proposals.proposal.withdrawn": "recorded the withdrawal of “{proposal}”",
-}
-
 
 def _line(text: str) -> str:
     """People's words on one Markdown line: no line breaks, no accidental headings."""
@@ -51,16 +34,6 @@ def _quote(text: str) -> str:
 
 def _time(value) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"
-
-
-def log_sentence(entry: LogEntry) -> str:
-    template = LOG_SENTENCES.get(entry.action)
-    if template is None:
-        return f"`{entry.action}`"
-    data = defaultdict(lambda: "?", {k: _line(v) for k, v in (entry.data or {}).items()})
-    if "outcome" in data:
-        data["outcome"] = OUTCOME_LABELS.get(entry.data["outcome"], data["outcome"])
-    return template.format_map(data)
 
 
 def _load(meeting: Meeting):
@@ -131,8 +104,8 @@ def minutes_markdown(meeting: Meeting) -> str:
         out += _proposal_section(item, decisions.get(item.proposal_id))
     out += ["", "## Facilitation log", ""]
     for entry in log:
-        who = _line(entry.actor.display_name) if entry.actor else "Multitude"
-        out.append(f"- {entry.created_at:%H:%M:%S} — {who} {log_sentence(entry)}")
+        # The same sentences as the public log page, one line each.
+        out.append(f"- {entry.created_at:%H:%M:%S} — {_line(log_text.describe(entry))}")
     if not log:
         out.append("Nothing was logged.")
     return "\n".join(out) + "\n"

@@ -13,10 +13,12 @@ PROBE = (
     "print(s.CHANNEL_LAYERS['default']['BACKEND']); print(s.DEBUG); print(s.ALLOWED_HOSTS)"
 )
 CONFIG_NAMES = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "TESTING")
+# Set for the browser tests in this process; a real deployment never has it.
+TEST_ONLY_NAMES = ("DJANGO_ALLOW_ASYNC_UNSAFE",)
 
 
 def run(code_or_args, **env_overrides):
-    env = {k: v for k, v in os.environ.items() if k not in CONFIG_NAMES}
+    env = {k: v for k, v in os.environ.items() if k not in CONFIG_NAMES + TEST_ONLY_NAMES}
     env.update(env_overrides)
     args = code_or_args if isinstance(code_or_args, list) else ["-c", code_or_args]
     return subprocess.run(
