@@ -288,9 +288,12 @@ def test_it_holds_back_a_client_that_keeps_guessing_codes(client, assembly, tigh
     assert not assembly.memberships.filter(display_name="Guesser").exists()
     # Another client (another address) is not affected.
     other = client_class_for("10.0.0.2")
-    assert other.post(
-        reverse("assemblies:join"), {"code": assembly.join_code, "display_name": "Neighbour"}
-    ).status_code == 302
+    assert (
+        other.post(
+            reverse("assemblies:join"), {"code": assembly.join_code, "display_name": "Neighbour"}
+        ).status_code
+        == 302
+    )
 
 
 def test_it_never_counts_right_codes_so_a_crowd_on_one_address_gets_in(
@@ -306,7 +309,9 @@ def test_it_never_counts_right_codes_so_a_crowd_on_one_address_gets_in(
     assert assembly.memberships.filter(display_name__startswith="P").count() == 40
 
 
-def test_it_limits_guessing_through_join_links_per_assembly(client, other_assembly, tight_join_limit):
+def test_it_limits_guessing_through_join_links_per_assembly(
+    client, other_assembly, tight_join_limit
+):
     link = reverse("assemblies:join_link", args=[other_assembly.slug])
     for _attempt in range(5):
         assert client.get(link, {"code": "WRONG234"}).status_code == 404
