@@ -5,7 +5,7 @@ from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from assemblies import accounts, selectors, services
@@ -66,7 +66,7 @@ def _after_join(request, member):
     return redirect(member.assembly.get_absolute_url())
 
 
-TOO_MANY_WRONG_CODES = _lazy(
+TOO_MANY_WRONG_CODES = gettext_lazy(
     "Too many wrong codes from this connection: wait a few minutes, then try again."
 )
 

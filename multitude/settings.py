@@ -83,6 +83,8 @@ TEMPLATES = [
 # --- Database -----------------------------------------------------------------------------
 # DATABASE_URL selects the server (postgres://user@host:port/name); unset, a SQLite file.
 _default_sqlite = f"sqlite:///{VAR_DIR / 'multitude.sqlite3'}"
+if not env("DATABASE_URL"):
+    VAR_DIR.mkdir(exist_ok=True)  # the embedded default lives here; a fresh clone lacks it
 DATABASES = {
     "default": dj_database_url.parse(
         env("DATABASE_URL") or _default_sqlite,
@@ -235,6 +237,11 @@ SPECTACULAR_SETTINGS = {
 # --- Multitude ------------------------------------------------------------------------------
 # How often the live layer publishes coalesced snapshots (seconds).
 LIVE_PUBLISH_INTERVAL = float(env("LIVE_PUBLISH_INTERVAL", "0.1"))
+# The interval grows with the audience of a process so that it writes at most this many
+# snapshots a second to its sockets (the fan-out is the live layer's main cost), up to the
+# maximum interval: 2,000 sockets -> 0.2 s, 5,000 -> 0.5 s, 10,000 or more -> 1 s.
+LIVE_DELIVERIES_PER_SECOND = float(env("LIVE_DELIVERIES_PER_SECOND", "10000"))
+LIVE_PUBLISH_INTERVAL_MAX = float(env("LIVE_PUBLISH_INTERVAL_MAX", "1.0"))
 # How long a hand signal counts in the live aggregate before it fades (seconds).
 HAND_SIGNAL_SECONDS = float(env("HAND_SIGNAL_SECONDS", "10"))
 

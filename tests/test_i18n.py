@@ -8,7 +8,11 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 
+from assemblies.log_text import describe
+from assemblies.models import LogEntry, Membership
 from proposals.models import PositionKind
+from proposals.rule_text import describe_rule
+from proposals.rules import PRESETS
 
 LOCALE_DIR = Path(settings.BASE_DIR) / "locale"
 LANGUAGES = ["es", "fr"]
@@ -21,6 +25,7 @@ EXPECTED = {
         "Stand aside": "Me aparto",
         "Block": "Bloqueo",
         "Call for consensus": "Llamada al consenso",
+        "Facilitator console": "Consola de facilitación",
     },
     "fr": {
         "Decide together": "Décider ensemble",
@@ -28,6 +33,7 @@ EXPECTED = {
         "Stand aside": "Je me tiens à l\u2019écart",
         "Block": "Je bloque",
         "Call for consensus": "Appel au consensus",
+        "Facilitator console": "Console de facilitation",
     },
 }
 
@@ -117,6 +123,29 @@ def test_key_strings_are_translated(lang):
         assert translation.ngettext("%(counter)s member", "%(counter)s members", 2) % {
             "counter": 2
         } in {"2 miembros", "2 membres"}
+
+
+def test_log_sentences_follow_the_person_in_spanish():
+    fran = Membership(pk=1, display_name="Fran")
+    with translation.override("es"):
+        opened = LogEntry(action="assemblies.meeting.started", actor=fran, data={})
+        assert describe(opened) == "Fran abrió la sesión"
+        moved = LogEntry(
+            action="proposals.phase.changed",
+            actor=fran,
+            data={"proposal": "Huerto", "old": "presented", "new": "concerns"},
+        )
+        assert (
+            describe(moved) == "Fran pasó «Huerto» de la fase Presentada a la fase Preocupaciones"
+        )
+
+
+def test_rule_descriptions_are_translated_to_french():
+    with translation.override("fr"):
+        text = describe_rule(PRESETS["occupy_modified_consensus"])
+    assert text.startswith("Consensus modifié :")
+    assert "9/10" in text
+    assert "blocage" in text
 
 
 def test_the_home_page_follows_accept_language(client, db):
