@@ -4,6 +4,7 @@ and the public facilitation log, all read in a fixed number of queries."""
 from collections import defaultdict
 
 from django.db.models import Prefetch, Q
+from django.utils.translation import gettext as _
 
 from assemblies import log_text
 from assemblies.models import AgendaItem, LogEntry, Meeting, Membership, MembershipStatus, Role
@@ -12,15 +13,11 @@ from proposals.models import (
     CommentKind,
     CommentStatus,
     Decision,
-    Outcome,
     Position,
     Revision,
     TemperatureCheck,
     TemperatureReading,
 )
-
-OUTCOME_LABELS = dict(Outcome.choices)
-KIND_LABELS = {"agree": "agree", "stand_aside": "stand aside", "block": "block"}
 
 
 def _line(text: str) -> str:
@@ -84,30 +81,30 @@ def _load(meeting: Meeting):
 
 def minutes_markdown(meeting: Meeting) -> str:
     agenda, decisions, attendance, log = _load(meeting)
-    out = [f"# Minutes: {_line(meeting.title)}", ""]
-    out.append(f"- Assembly: {_line(meeting.assembly.name)}")
+    out = ["# " + _("Minutes: %(title)s") % {"title": _line(meeting.title)}, ""]
+    out.append("- " + _("Assembly: %(name)s") % {"name": _line(meeting.assembly.name)})
     if meeting.location:
-        out.append(f"- Location: {_line(meeting.location)}")
-    out.append(f"- Scheduled for: {_time(meeting.scheduled_for)}")
-    out.append(f"- Opened: {_time(meeting.started_at)}")
-    out.append(f"- Adjourned: {_time(meeting.ended_at)}")
-    out += ["", "## Attendance", ""]
+        out.append("- " + _("Location: %(place)s") % {"place": _line(meeting.location)})
+    out.append("- " + _("Scheduled for: %(when)s") % {"when": _time(meeting.scheduled_for)})
+    out.append("- " + _("Opened: %(when)s") % {"when": _time(meeting.started_at)})
+    out.append("- " + _("Adjourned: %(when)s") % {"when": _time(meeting.ended_at)})
+    out += ["", "## " + _("Attendance"), ""]
     for member in attendance:
-        role = " (facilitator)" if member.role == Role.FACILITATOR else ""
+        role = f" ({_('facilitator')})" if member.role == Role.FACILITATOR else ""
         out.append(f"- {_line(member.display_name)}{role}")
     if not attendance:
-        out.append("Nobody took part.")
-    out += ["", "## Agenda", ""]
+        out.append(_("Nobody took part."))
+    out += ["", "## " + _("Agenda"), ""]
     if not agenda:
-        out.append("Nothing was on the agenda.")
+        out.append(_("Nothing was on the agenda."))
     for item in agenda:
         out += _proposal_section(item, decisions.get(item.proposal_id))
-    out += ["", "## Facilitation log", ""]
+    out += ["", "## " + _("Facilitation log"), ""]
     for entry in log:
         # The same sentences as the public log page, one line each.
         out.append(f"- {entry.created_at:%H:%M:%S} — {_line(log_text.describe(entry))}")
     if not log:
-        out.append("Nothing was logged.")
+        out.append(_("Nothing was logged."))
     return "\n".join(out) + "\n"
 
 
@@ -116,25 +113,28 @@ def _proposal_section(item: AgendaItem, decision: Decision | None) -> list[str]:
     out = [
         f"### {item.position}. {_line(proposal.title)}",
         "",
-        f"Proposed by {_line(proposal.author.display_name)}; "
-        f"phase: {proposal.get_phase_display()}.",
+        _("Proposed by %(name)s; phase: %(phase)s.")
+        % {"name": _line(proposal.author.display_name), "phase": proposal.get_phase_display()},
         "",
     ]
     revisions = list(proposal.revisions.all())
     if revisions:
         final = revisions[-1]
-        out += [f"Text (revision {final.number}):", "", _quote(final.text), ""]
+        heading = _("Text (revision %(number)d):") % {"number": final.number}
+        out += [heading, "", _quote(final.text), ""]
     if len(revisions) > 1:
-        out += ["#### Revisions", ""]
+        out += ["#### " + _("Revisions"), ""]
         for revision in revisions:
             summary = f": {_line(revision.summary)}" if revision.summary else ""
             origin = ""
             if revision.amendment_id:
-                origin = f" (friendly amendment by {_line(revision.amendment.member.display_name)})"
-            out.append(
-                f"- Revision {revision.number} by {_line(revision.author.display_name)}"
-                f"{origin}{summary}"
-            )
+                by = _line(revision.amendment.member.display_name)
+                origin = " ({})".format(_("friendly amendment by %(name)s") % {"name": by})
+            line = _("Revision %(number)d by %(name)s") % {
+                "number": revision.number,
+                "name": _line(revision.author.display_name),
+            }
+            out.append(f"- {line}{origin}{summary}")
         out.append("")
     comments = list(proposal.comments.all())
     out += _comments(comments)
@@ -150,9 +150,9 @@ def _comments(comments: list[Comment]) -> list[str]:
         if comment.kind == CommentKind.ANSWER:
             answers[comment.parent_id].append(comment)
     sections = [
-        (CommentKind.QUESTION, "Clarifying questions"),
-        (CommentKind.CONCERN, "Concerns"),
-        (CommentKind.AMENDMENT, "Friendly amendments"),
+        (CommentKind.QUESTION, _("Clarifying questions")),
+        (CommentKind.CONCERN, _("Concerns")),
+        (CommentKind.AMENDMENT, _("Friendly amendments")),
     ]
     for kind, title in sections:
         rows = [c for c in comments if c.kind == kind]
@@ -167,9 +167,8 @@ def _comments(comments: list[Comment]) -> list[str]:
             )
             out.append(f"- {_line(comment.member.display_name)}{status}: {_line(comment.text)}")
             for answer in answers.get(comment.pk, []):
-                out.append(
-                    f"  - Answer by {_line(answer.member.display_name)}: {_line(answer.text)}"
-                )
+                by = _("Answer by %(name)s") % {"name": _line(answer.member.display_name)}
+                out.append(f"  - {by}: {_line(answer.text)}")
         out.append("")
     return out
 
@@ -177,39 +176,37 @@ def _comments(comments: list[Comment]) -> list[str]:
 def _temperature(checks: list[TemperatureCheck]) -> list[str]:
     if not checks:
         return []
-    out = ["#### Temperature checks", ""]
+    out = ["#### " + _("Temperature checks"), ""]
     for check in checks:
         counts = {"up": 0, "so_so": 0, "down": 0}
         for reading in check.readings.all():
             counts[reading.reading] += 1
-        out.append(
-            f"- {check.opened_at:%H:%M} on revision {check.revision_number}: "
-            f"up {counts['up']}, so-so {counts['so_so']}, down {counts['down']}"
-        )
+        reading = _("on revision %(number)d: up %(up)d, so-so %(so_so)d, down %(down)d") % {
+            "number": check.revision_number,
+            **counts,
+        }
+        out.append(f"- {check.opened_at:%H:%M} {reading}")
     out.append("")
     return out
 
 
 def _decision(decision: Decision | None) -> list[str]:
     if decision is None:
-        return ["No decision was recorded.", ""]
-    counts = decision.counts
-    out = [
-        "#### Decision",
-        "",
-        f"**{OUTCOME_LABELS.get(decision.outcome, decision.outcome)}** "
-        f"(decision #{decision.sequence}, {_time(decision.decided_at)}): "
-        f"{counts['agree']} agree, {counts['stand_aside']} stand aside, {counts['block']} block.",
-        "",
-    ]
-    closer = decision.closed_by.display_name if decision.closed_by else "the set closing time"
-    out += [f"Closed by {_line(closer)}. Digest `{decision.digest}`.", ""]
-    for kind, title in (("block", "Blocks"), ("stand_aside", "Stand-asides")):
+        return [_("No decision was recorded."), ""]
+    summary = _(
+        "(decision #%(sequence)d, %(when)s): %(agree)d agree, %(stand_aside)d stand aside, "
+        "%(block)d block."
+    ) % {"sequence": decision.sequence, "when": _time(decision.decided_at), **decision.counts}
+    out = ["#### " + _("Decision"), "", f"**{decision.get_outcome_display()}** {summary}", ""]
+    closer = decision.closed_by.display_name if decision.closed_by else _("the set closing time")
+    closed = _("Closed by %(name)s.") % {"name": _line(closer)}
+    out += [f"{closed} " + _("Digest") + f" `{decision.digest}`.", ""]
+    for kind, title in (("block", _("Blocks")), ("stand_aside", _("Stand-asides"))):
         rows = [p for p in decision.record.get("positions", []) if p.get("kind") == kind]
         if rows:
             out += [f"{title}:", ""]
             for position in rows:
-                reason = _line(position.get("reason")) or "no reason given"
+                reason = _line(position.get("reason")) or _("no reason given")
                 out.append(f"- {_line(position.get('member'))}: {reason}")
             out.append("")
     return out
