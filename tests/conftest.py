@@ -11,7 +11,7 @@ from assemblies import services as assembly_services
 from assemblies.models import Role
 from proposals import services as proposal_services
 
-pytest_plugins = ["tests.fixtures.servers"]
+pytest_plugins = ["tests.fixtures.servers", "tests.fixtures.private_services"]
 
 
 @pytest.fixture(autouse=True)
