@@ -49,7 +49,7 @@ endif
 TEST_ENV := DATABASE_URL='$(DATABASE_URL)' REDIS_URL='$(REDIS_URL)' TESTING=1 \
 	$(if $(PLAYWRIGHT_CHROMIUM_EXECUTABLE),PLAYWRIGHT_CHROMIUM_EXECUTABLE='$(PLAYWRIGHT_CHROMIUM_EXECUTABLE)')
 
-.PHONY: help venv run test lint fmt bench messages clean
+.PHONY: help venv run test lint audit fmt bench messages clean
 
 help: ## list the targets
 	@echo "Multitude make targets:"
@@ -107,6 +107,9 @@ test: venv ## lint, check PostgreSQL/Redis are up, run pytest (PYTEST_ARGS=...)
 	$(BIN)/ruff format --check .
 	$(TEST_ENV) $(BIN)/python scripts/check_services.py
 	$(TEST_ENV) $(BIN)/pytest $(PYTEST_ARGS)
+
+audit: venv ## pip-audit: known vulnerabilities in the installed dependencies
+	$(BIN)/pip-audit --skip-editable --progress-spinner off
 
 lint: venv ## ruff check + ruff format --check
 	$(BIN)/ruff check .
