@@ -30,8 +30,9 @@ from assemblies.serializers import (
     MemberSerializer,
     RoleChangeSerializer,
 )
+from core import ratelimit
 from core.api import Pagination, created, parse
-from core.errors import DomainError
+from core.errors import DomainError, NotFound
 from proposals.access import get_proposal_by_id_for
 
 
@@ -113,7 +114,22 @@ class Join(Endpoint):
     def post(self, request, slug):
         data = parse(JoinSerializer, request)
         code = data.get("code", "")
-        assembly, code_ok = get_assembly_for_join_link(request.user, slug, code)
+        # Wrong codes only are counted, per client and assembly: a crowd on one address
+        # typing the right code is never held back.
+        if code and ratelimit.join_blocked(request, slug):
+            raise DomainError(
+                "too_many_attempts",
+                _("Too many wrong codes from this connection: wait a few minutes."),
+                status=429,
+            )
+        try:
+            assembly, code_ok = get_assembly_for_join_link(request.user, slug, code)
+        except NotFound:
+            if code:
+                ratelimit.count_join_failure(request, slug)
+            raise
+        if code and not code_ok:
+            ratelimit.count_join_failure(request, slug)
         if code_ok:
             member = services.join_by_code(
                 code=code, display_name=data["display_name"], user=request.user, assembly=assembly
