@@ -113,6 +113,8 @@ def scene(open_call, assembly, facilitator, participant, make_member):
         "discussed": discussed,
         "participant": participant.user,
         "guest": guest.user,
+        "facilitator": facilitator.user,
+        "meeting": meeting,
     }
 
 
@@ -147,6 +149,14 @@ PAGES = {
     ),
     "account": (lambda s: "/account/", "participant", "Logged in as pat"),
     "account-guest": (lambda s: "/account/", "guest", "Keep your identity"),
+    "console": (lambda s: f"/a/{s['slug']}/console/", "facilitator", "Facilitator console"),
+    "projector": (lambda s: f"/a/{s['slug']}/projector/", None, "Join"),
+    "log": (lambda s: f"/a/{s['slug']}/log/", None, "Facilitation log"),
+    "minutes": (
+        lambda s: f"/a/{s['slug']}/sittings/{s['meeting'].pk}/minutes/",
+        None,
+        "Minutes",
+    ),
 }
 
 
