@@ -2,6 +2,7 @@
 that every client receives within about one publish interval, while writes arrive at once
 from several processes (two uvicorn servers and the test process itself)."""
 
+import contextlib
 import json
 import random
 import threading
@@ -23,7 +24,9 @@ BOUND = INTERVAL + 0.5
 
 
 def socket_for(server, slug, member):
-    token = Token.objects.get_or_create(user=member.user)[0].key
+    # Tokens are made before the threads start (a thread's database connection would
+    # outlive the test).
+    token = member.api_token
     return connect(
         f"{server['ws']}/ws/assemblies/{slug}/",
         additional_headers={"Authorization": f"Token {token}"},
@@ -65,8 +68,12 @@ def test_every_committed_write_is_seen_by_every_client_within_one_interval(
         (make_member(), second) for _ in range(8)
     ]
     service_writers = [make_member() for _ in range(6)]
+    for member, _server in socket_writers:
+        member.api_token = Token.objects.get_or_create(user=member.user)[0].key
+    facilitator.api_token = Token.objects.get_or_create(user=facilitator.user)[0].key
+    sockets = contextlib.ExitStack()
     watchers = [
-        Watcher(socket_for(server, assembly.slug, facilitator), open_call.pk)
+        Watcher(sockets.enter_context(socket_for(server, assembly.slug, facilitator)), open_call.pk)
         for server in (first, second)
     ]
     for watcher in watchers:
@@ -104,7 +111,7 @@ def test_every_committed_write_is_seen_by_every_client_within_one_interval(
     for watcher in watchers:
         watcher.stop.set()
         watcher.join(timeout=5)
-        watcher.ws.close()
+    sockets.close()
 
     total_writes = len(socket_writers) + len(service_writers)
     assert len(commits) == total_writes
