@@ -114,3 +114,26 @@ def test_a_facilitator_runs_a_proposal_from_presentation_to_decision(
     assert Position.objects.get(member=ana, is_current=True).reason == "I will be away that week."
     log = console.locator("[data-log]")
     expect(log).to_contain_text("Fran closed the call for consensus")
+
+
+def test_two_facilitators_consoles_stay_in_sync(
+    browser, server, assembly, facilitator, make_member, proposal
+):
+    meeting = assembly_services.schedule_meeting(actor=facilitator, assembly=assembly, title="GA")
+    assembly_services.add_to_agenda(actor=facilitator, meeting=meeting, proposal=proposal)
+    assembly_services.start_meeting(actor=facilitator, meeting=meeting)
+    second = assembly_services.change_role(
+        actor=facilitator, member=make_member("Sol"), role="facilitator"
+    )
+    consoles = []
+    for member in (facilitator, second):
+        page = logged_in_page(browser, server, member, phone=False)
+        page.goto(f"{server['http']}/a/{assembly.slug}/console/")
+        live(page)
+        consoles.append(page)
+    first, other = consoles
+    first.get_by_role("button", name="Bring to the floor").click()
+    expect(other.locator("#current-heading")).to_contain_text(proposal.title)
+    first.get_by_role("button", name="Progressive stack: off").click()
+    expect(other.get_by_role("button", name="Progressive stack: on")).to_be_visible()
+    expect(other.locator("[data-log]")).to_contain_text("Fran turned the progressive stack on")
