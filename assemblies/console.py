@@ -194,6 +194,12 @@ ACTIONS = {
         actor=a, proposal=_proposal(r, s)
     ),
     "call-next": lambda r, a, s: floor.call_next(actor=a, meeting=_meeting(r, s)),
+    "add-speaker": lambda r, a, s: floor.add_speaker_from_the_floor(
+        actor=a,
+        meeting=_meeting(r, s),
+        display_name=r.POST.get("display_name", ""),
+        kind=r.POST.get("kind") or "speak",
+    ),
     "skip": lambda r, a, s: floor.take_off_stack(actor=a, entry=_entry(r, s), skip=True),
     "remove-entry": lambda r, a, s: floor.take_off_stack(actor=a, entry=_entry(r, s), skip=False),
     "priority": lambda r, a, s: floor.raise_priority(actor=a, entry=_entry(r, s)),

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from assemblies.access import require_facilitator, require_participant
 from assemblies.models import (
     HandSignal,
+    JoinedVia,
     Meeting,
     MeetingState,
     Membership,
@@ -277,3 +278,30 @@ def set_timer(
     )
     _publish(meeting, "timer")
     return meeting
+
+
+@transaction.atomic
+def add_speaker_from_the_floor(
+    *, actor: Membership, meeting: Meeting | None, display_name: str, kind: str = "speak"
+) -> StackEntry:
+    """The stack keeper puts someone in the hall without a phone on the same stack.
+
+    The person gets a guest membership in their name (no account), so the stack, the
+    progressive-stack bookkeeping and the minutes treat them like everyone else.
+    """
+    from assemblies.services import _clean_display_name, _codejoin_user
+
+    meeting = _keeper_meeting(actor, meeting)
+    if kind not in StackKind.values:
+        raise DomainError("invalid_kind", _("Unknown kind of request to speak."))
+    name = _clean_display_name(display_name)
+    member = Membership.objects.create(
+        assembly=meeting.assembly,
+        user=_codejoin_user(),
+        display_name=name,
+        joined_via=JoinedVia.INVITATION,
+    )
+    entry = StackEntry.objects.create(meeting=meeting, member=member, kind=kind)
+    _log(actor, meeting, "assemblies.stack.added_from_floor", member=name, kind=kind)
+    _publish(meeting, "stack")
+    return entry

@@ -26,6 +26,9 @@ SENTENCES = {
     "assemblies.agenda.moved": gettext_lazy("moved “{proposal}” to place {position} of the agenda"),
     "assemblies.agenda.removed": gettext_lazy("took “{proposal}” off the agenda"),
     "assemblies.stack.called": gettext_lazy("gave the floor to {member} ({kind})"),
+    "assemblies.stack.added_from_floor": gettext_lazy(
+        "put {member}, in the hall, on the stack ({kind})"
+    ),
     "assemblies.stack.skipped": gettext_lazy("skipped {member} on the stack"),
     "assemblies.stack.removed": gettext_lazy("took {member} off the stack"),
     "assemblies.stack.priority": gettext_lazy("moved {member} up the stack"),

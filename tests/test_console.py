@@ -242,6 +242,16 @@ def _call_next(w: World):
     return {"meeting": entry.meeting_id}, check
 
 
+def _add_speaker(w: World):
+    meeting = w.waiting_entry().meeting
+
+    def check():
+        entry = StackEntry.objects.filter(meeting=meeting, member__display_name="Rosa in the hall")
+        return entry.exists() and entry.get().member.joined_via == "invitation"
+
+    return {"meeting": meeting.pk, "display_name": "Rosa in the hall", "kind": "speak"}, check
+
+
 def _skip(w: World):
     entry = w.waiting_entry()
     return {"entry": entry.pk}, lambda: fresh(entry).state == StackState.SKIPPED
@@ -316,6 +326,7 @@ SCENARIOS = {
     "table": _table,
     "withdraw": _withdraw,
     "call-next": _call_next,
+    "add-speaker": _add_speaker,
     "skip": _skip,
     "remove-entry": _remove_entry,
     "priority": _priority,
