@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from asgiref.sync import sync_to_async
 from django.db import close_old_connections
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Q
 from django.dispatch import receiver
 from django.utils import timezone
 
@@ -163,13 +163,12 @@ def _provisional(proposal: Proposal, tally: dict | None) -> str | None:
 def _live_proposals(assembly_id: int, meeting: Meeting | None):
     recent = timezone.now() - RECENTLY_DECIDED
     open_phases = [phase for phase in OPEN_PHASES if phase != Phase.DRAFT]
-    queryset = Proposal.objects.filter(assembly_id=assembly_id, phase__in=open_phases)
-    finished = Proposal.objects.filter(
-        assembly_id=assembly_id, phase__in=[Phase.DECIDED, Phase.WITHDRAWN], updated_at__gte=recent
+    live = Q(phase__in=open_phases) | Q(
+        phase__in=[Phase.DECIDED, Phase.WITHDRAWN], updated_at__gte=recent
     )
-    current = Proposal.objects.filter(pk=meeting.current_proposal_id) if meeting else None
-    combined = queryset.union(finished) if current is None else queryset.union(finished, current)
-    return sorted(combined, key=lambda p: p.pk)
+    if meeting is not None and meeting.current_proposal_id:
+        live |= Q(pk=meeting.current_proposal_id)
+    return Proposal.objects.filter(live, assembly_id=assembly_id).order_by("pk")
 
 
 def _tallies(ids: list[int]) -> dict[int, dict[str, int]]:
