@@ -119,13 +119,13 @@ fmt: venv ## ruff format + ruff check --fix
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: venv ## run bench/live_assembly.py with BENCH_ARGS (default --participants 500)
-	@if [ -f bench/live_assembly.py ]; then \
-		echo "$(BIN)/python bench/live_assembly.py $(BENCH_ARGS)"; \
-		$(BIN)/python bench/live_assembly.py $(BENCH_ARGS); \
-	else \
-		echo "No benchmark yet (bench/live_assembly.py does not exist)."; \
-	fi
+BENCH_STAMP := $(VENV)/.bench-installed
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[test,bench]'
+	@touch $@
+
+bench: $(BENCH_STAMP) ## live benchmark, quick (N=500; BENCH_ARGS='--participants 2000' for more)
+	$(TEST_ENV) $(BIN)/python bench/live_assembly.py $(BENCH_ARGS)
 
 messages: venv ## update the es and fr message catalogues (makemessages)
 	mkdir -p locale

@@ -16,8 +16,9 @@ from assemblies import floor
 from assemblies.access import get_assembly_for
 from assemblies.models import Meeting, MeetingState, Membership, StackEntry
 from core import broadcast
+from core.db import kept_connection_to_async
 from core.errors import DomainError, NotFound
-from proposals import live
+from proposals import batching, live
 from proposals import services as proposal_services
 from proposals.models import Proposal
 
@@ -37,11 +38,14 @@ def _authorise(user, slug: str) -> tuple[int, int | None]:
 
 class AssemblyConsumer(AsyncWebsocketConsumer):
     assembly_id: int | None = None
+    # No channel of its own: snapshots come from the process's hub (core.broadcast), so a
+    # socket costs no channel-layer queue, subscription or receive task.
+    channel_layer_alias = "__hub_only__"
 
     async def connect(self):
         await self.accept()
         try:
-            self.assembly_id, self.member_id = await database_sync_to_async(_authorise)(
+            self.assembly_id, self.member_id = await kept_connection_to_async(_authorise)(
                 self.scope["user"], self.scope["url_route"]["kwargs"]["slug"]
             )
         except NotFound:
@@ -53,7 +57,10 @@ class AssemblyConsumer(AsyncWebsocketConsumer):
         await broadcast.hub().add(self.assembly_id, self)
         live.flusher.ensure_started()
         seq = await broadcast.dirty.current_seq(self.assembly_id)
-        await self.deliver(await live.encode_snapshot(self.assembly_id, seq), seq)
+        hub = broadcast.hub()
+        await self.deliver(
+            await hub.first_snapshot(self.assembly_id, seq, live.encode_snapshot), seq
+        )
 
     async def disconnect(self, code):
         if self.assembly_id is not None:
@@ -78,10 +85,14 @@ class AssemblyConsumer(AsyncWebsocketConsumer):
             await self._send_json({"type": "error", "request_id": request_id, **error.as_dict()})
 
     async def _dispatch(self, message: dict, request_id: str | None) -> None:
-        handler = HANDLERS.get(message.get("type"))
-        if handler is None:
-            raise BadFrame("unknown_type", _("Unknown message type."))
-        extra = await database_sync_to_async(handler)(self, message, request_id or "")
+        kind = message.get("type")
+        if kind == "position":
+            extra = await self._position(message, request_id or "")
+        else:
+            handler = HANDLERS.get(kind)
+            if handler is None:
+                raise BadFrame("unknown_type", _("Unknown message type."))
+            extra = await database_sync_to_async(handler)(self, message, request_id or "")
         ack = {"type": "ack", "request_id": request_id, **(extra or {})}
         if request_id:
             self.acked[request_id] = ack
@@ -100,6 +111,21 @@ class AssemblyConsumer(AsyncWebsocketConsumer):
         if not isinstance(message, dict):
             raise BadFrame("invalid_json", _("Messages must be JSON objects."))
         return message
+
+    async def _position(self, message: dict, request_id: str) -> dict:
+        """Positions are group-committed with other sockets' (proposals.batching)."""
+        proposal_id = message.get("proposal")
+        if not isinstance(proposal_id, int) or isinstance(proposal_id, bool):
+            raise BadFrame("invalid_field", _("The field 'proposal' must be a proposal id."))
+        position = await batching.batcher().take(
+            assembly_id=self.assembly_id,
+            member_id=self.member_id,
+            proposal_id=proposal_id,
+            kind=_required_str(message, "kind"),
+            reason=_optional_str(message, "reason", 5000) or "",
+            request_id=request_id,
+        )
+        return {"position": position.pk}
 
     async def _send_json(self, data: dict) -> None:
         await self.send(text_data=json.dumps(data, separators=(",", ":")))
@@ -122,18 +148,6 @@ class AssemblyConsumer(AsyncWebsocketConsumer):
         return Meeting.objects.filter(
             assembly_id=self.assembly_id, state=MeetingState.IN_SESSION
         ).first()
-
-    def on_position(self, message: dict, request_id: str):
-        kind = _required_str(message, "kind")
-        reason = _optional_str(message, "reason", 5000) or ""
-        position = proposal_services.take_position(
-            actor=self._member(),
-            proposal=_proposal_of(self.assembly_id, message),
-            kind=kind,
-            reason=reason,
-            request_id=request_id,
-        )
-        return {"position": position.pk}
 
     def on_signal(self, message: dict, request_id: str):
         floor.show_signal(
@@ -186,7 +200,6 @@ class AssemblyConsumer(AsyncWebsocketConsumer):
 
 
 HANDLERS = {
-    "position": AssemblyConsumer.on_position,
     "signal": AssemblyConsumer.on_signal,
     "stack": AssemblyConsumer.on_stack,
     "temperature": AssemblyConsumer.on_temperature,

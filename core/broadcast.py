@@ -22,6 +22,7 @@ Clients keep the snapshot with the highest `seq` and drop older ones.
 import asyncio
 import logging
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from typing import Protocol
@@ -34,6 +35,9 @@ from django.conf import settings
 logger = logging.getLogger(__name__)
 
 DIRTY_KEY = "live:dirty"
+# A socket that connects gets the newest published snapshot if it is this recent and still
+# the newest (same seq); else one is built, once for all the sockets connecting meanwhile.
+FIRST_SNAPSHOT_REUSE_SECONDS = 5.0
 SEQ_KEY = "live:seq:{assembly_id}"
 
 
@@ -133,6 +137,8 @@ class Hub:
         self.channel: str | None = None
         self._pump: asyncio.Task | None = None
         self._lock = asyncio.Lock()
+        self.latest: dict[int, tuple[int, str, float]] = {}
+        self._building: dict[tuple[int, int], asyncio.Future] = {}
 
     async def add(self, assembly_id: int, socket: Socket) -> None:
         async with self._lock:
@@ -154,6 +160,35 @@ class Hub:
                     await self.layer.group_discard(group_name(assembly_id), self.channel)
                 except Exception:
                     logger.warning("Could not leave the group of assembly %s", assembly_id)
+
+    async def first_snapshot(
+        self, assembly_id: int, seq: int, build: Callable[[int, int], Awaitable[str]]
+    ) -> str:
+        """The first snapshot of a socket that joined, numbered `seq` (the current one).
+
+        Any snapshot numbered `seq` will do: the socket is already in the hub, so every
+        change not in it is in a later, higher-numbered one that reaches the socket.
+        """
+        latest = self.latest.get(assembly_id)
+        if (
+            latest
+            and latest[0] == seq
+            and time.monotonic() - latest[2] < FIRST_SNAPSHOT_REUSE_SECONDS
+        ):
+            return latest[1]
+        key = (assembly_id, seq)
+        future = self._building.get(key)
+        if future is None:
+            future = self._building[key] = asyncio.ensure_future(build(assembly_id, seq))
+            future.add_done_callback(lambda _f: self._building.pop(key, None))
+        text = await asyncio.shield(future)
+        self._remember(assembly_id, seq, text)
+        return text
+
+    def _remember(self, assembly_id: int, seq: int, text: str) -> None:
+        latest = self.latest.get(assembly_id)
+        if latest is None or seq >= latest[0]:
+            self.latest[assembly_id] = (seq, text, time.monotonic())
 
     def count(self) -> int:
         return sum(len(local) for local in self.sockets.values())
@@ -177,11 +212,24 @@ class Hub:
             await self.deliver_local(message["assembly"], message["text"], message["seq"])
 
     async def deliver_local(self, assembly_id: int, text: str, seq: int) -> None:
+        """Write one encoded snapshot to every local socket of the assembly.
+
+        Each write starts eagerly: a socket whose buffer has room (nearly all) is written
+        without scheduling a task; only a slow one is waited for, alongside the others.
+        """
         sockets = list(self.sockets.get(assembly_id, ()))
         if sockets:
-            await asyncio.gather(
-                *(socket.deliver(text, seq) for socket in sockets), return_exceptions=True
-            )
+            self._remember(assembly_id, seq, text)
+        loop = asyncio.get_running_loop()
+        slow = []
+        for socket in sockets:
+            task = asyncio.Task(socket.deliver(text, seq), loop=loop, eager_start=True)
+            if not task.done():
+                slow.append(task)
+            elif not task.cancelled():
+                task.exception()  # retrieved: a socket closing meanwhile is not an error
+        if slow:
+            await asyncio.gather(*slow, return_exceptions=True)
 
 
 _hubs: dict[asyncio.AbstractEventLoop, Hub] = {}
@@ -243,9 +291,18 @@ class Flusher:
             await asyncio.sleep(interval())
 
 
+def interval_for(local_sockets: int, base: float, per_second: float, cap: float) -> float:
+    """The coalescing interval for a process holding `local_sockets`: `base` for a small
+    audience, then long enough that the process writes at most `per_second` snapshots a
+    second to its sockets, but never longer than `cap`."""
+    return min(cap, max(base, local_sockets / per_second))
+
+
 def interval() -> float:
-    """The coalescing interval: larger audiences in this process get a longer one, so
-    the work per second stays bounded (about 100 ms alone, up to 250 ms for thousands)."""
-    base = settings.LIVE_PUBLISH_INTERVAL
-    local = sum(h.count() for h in _hubs.values())
-    return min(0.25, base + local / 20_000)
+    """This process's current coalescing interval (see `interval_for`)."""
+    return interval_for(
+        sum(h.count() for h in _hubs.values()),
+        settings.LIVE_PUBLISH_INTERVAL,
+        settings.LIVE_DELIVERIES_PER_SECOND,
+        max(settings.LIVE_PUBLISH_INTERVAL, settings.LIVE_PUBLISH_INTERVAL_MAX),
+    )

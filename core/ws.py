@@ -3,10 +3,11 @@
 from urllib.parse import urlparse
 
 from channels.auth import AuthMiddlewareStack
-from channels.db import database_sync_to_async
 from channels.security.websocket import OriginValidator
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+
+from core.db import kept_connection_to_async
 
 
 class BrowserOriginValidator(OriginValidator):
@@ -30,7 +31,7 @@ def allowed_origins() -> list[str]:
     return hosts
 
 
-@database_sync_to_async
+@kept_connection_to_async
 def _user_for_token(key: str):
     from rest_framework.authtoken.models import Token
 

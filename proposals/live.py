@@ -11,8 +11,6 @@ import logging
 import time
 from datetime import timedelta
 
-from asgiref.sync import sync_to_async
-from django.db import close_old_connections
 from django.db.models import Count, Max, Q
 from django.dispatch import receiver
 from django.utils import timezone
@@ -20,6 +18,7 @@ from django.utils import timezone
 from assemblies.floor import PRIORITY_KINDS, Waiting, order_stack, signal_counts
 from assemblies.models import LogEntry, Meeting, MeetingState, StackEntry, StackState
 from core import broadcast
+from core.db import kept_connection_to_async
 from core.events import Change, state_changed
 from proposals import rules
 from proposals.models import (
@@ -227,7 +226,6 @@ _fading: dict[int, float] = {}
 
 
 def _build_and_encode(assembly_id: int, seq: int) -> str:
-    close_old_connections()
     snapshot = build_snapshot(assembly_id, seq)
     meeting = snapshot["meeting"]
     if meeting and any(meeting["signals"].values()):
@@ -247,7 +245,7 @@ def _refresh_fading() -> None:
 
 
 async def encode_snapshot(assembly_id: int, seq: int) -> str:
-    return await sync_to_async(_build_and_encode, thread_sensitive=False)(assembly_id, seq)
+    return await kept_connection_to_async(_build_and_encode)(assembly_id, seq)
 
 
 flusher = broadcast.Flusher(encode_snapshot, before_flush=_refresh_fading)

@@ -9,6 +9,7 @@ arrive after a waiting close wait behind it and are then refused: none is lost s
 a stream of late positions cannot hold a close off.
 """
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection, transaction
@@ -481,6 +482,132 @@ def take_position(
     )
     _publish(proposal, "position")
     return position
+
+
+@dataclass(frozen=True)
+class PositionRequest:
+    """One member's statement in a batch (see `take_positions`)."""
+
+    actor: Membership
+    proposal: Proposal
+    kind: str
+    reason: str = ""
+    request_id: str = ""
+
+
+def _reason_required_error(kind: str) -> DomainError:
+    if kind == PositionKind.BLOCK:
+        message = _("A block needs a reason: say what principled objection you have.")
+    else:
+        message = _("A stand-aside needs a reason under this assembly's rule.")
+    return DomainError("reason_required", message)
+
+
+@transaction.atomic
+def take_positions(*, actor_positions: list[PositionRequest]) -> list[Position | DomainError]:
+    """Many members' statements in ONE transaction, with the invariants of `take_position`.
+
+    Returns one result per request, in order: the position (new, or the earlier one for a
+    repeated `request_id`), or the `DomainError` refusing that request alone; the others are
+    still written. The locks are the same as `take_position`'s, taken in a fixed order
+    (proposals, then members, by id) so concurrent batches cannot deadlock: a batch racing a
+    close is wholly before it (its positions are in the decision) or wholly after (refused).
+    Several statements of one member in a batch apply in order, the last one current.
+    """
+    results: list[Position | DomainError | None] = [None] * len(actor_positions)
+    pending: list[tuple[int, PositionRequest, str, str]] = []
+    for index, item in enumerate(actor_positions):
+        try:
+            _require_same_assembly(item.actor, item.proposal)
+            if item.kind not in PositionKind.values:
+                raise DomainError("invalid_kind", _("Choose agree, stand aside or block."))
+            reason = (item.reason or "").strip()
+            if len(reason) > MAX_REASON:
+                raise DomainError("reason_too_long", _("A reason has at most 5000 characters."))
+        except DomainError as error:
+            results[index] = error
+            continue
+        pending.append((index, item, reason, (item.request_id or "")[:64]))
+
+    proposals: dict[int, Proposal | DomainError] = {}
+    for proposal_id in sorted({item.proposal.pk for _i, item, _r, _q in pending}):
+        _call_lock(proposal_id, exclusive=False)
+        try:
+            proposals[proposal_id] = _lock_for_position(proposal_id)
+        except DomainError as error:
+            proposals[proposal_id] = error
+    members = {
+        m.pk: m
+        for m in Membership.objects.select_for_update(no_key=True)
+        .filter(pk__in=sorted({item.actor.pk for _i, item, _r, _q in pending}))
+        .order_by("pk")
+    }
+    asked = [(item.actor.pk, rid) for _i, item, _r, rid in pending if rid]
+    earlier: dict[tuple[int, str], Position] = {}
+    if asked:
+        for position in Position.objects.filter(
+            member_id__in={m for m, _ in asked}, request_id__in={r for _, r in asked}
+        ):
+            earlier[(position.member_id, position.request_id)] = position
+
+    rounds: list[list[tuple[int, Position]]] = []
+    occurrences: dict[int, int] = {}
+    for index, item, reason, request_id in pending:
+        try:
+            proposal = proposals[item.proposal.pk]
+            if isinstance(proposal, DomainError):
+                raise proposal
+            member = members.get(item.actor.pk)
+            require_participant(member)
+            if request_id and (member.pk, request_id) in earlier:
+                before = earlier[(member.pk, request_id)]
+                if before.proposal_id != proposal.pk:
+                    raise Conflict(
+                        "request_id_reused",
+                        _("This request id was already used for another proposal."),
+                    )
+                results[index] = before
+                continue
+            if proposal.phase != Phase.CALL:
+                raise Conflict(
+                    "call_not_open", _("Positions can only be taken during the call for consensus.")
+                )
+            if proposal.decision_rule.reason_required(item.kind) and not reason:
+                raise _reason_required_error(item.kind)
+        except DomainError as error:
+            results[index] = error
+            continue
+        position = Position(
+            proposal=proposal,
+            member=member,
+            kind=item.kind,
+            reason=reason,
+            revision_number=proposal.revision_number,
+            request_id=request_id,
+        )
+        if request_id:
+            earlier[(member.pk, request_id)] = position  # a repeat in this batch: applied once
+        turn = occurrences[member.pk] = occurrences.get(member.pk, -1) + 1
+        if turn == len(rounds):
+            rounds.append([])
+        rounds[turn].append((index, position))
+
+    written: set[int] = set()
+    for round_ in rounds:
+        by_proposal: dict[int, list[int]] = {}
+        for _index, position in round_:
+            by_proposal.setdefault(position.proposal_id, []).append(position.member_id)
+        for proposal_id, member_ids in by_proposal.items():
+            Position.objects.filter(
+                proposal_id=proposal_id, member_id__in=member_ids, is_current=True
+            ).update(is_current=False)
+        Position.objects.bulk_create([position for _index, position in round_])
+        for index, position in round_:
+            results[index] = position
+            written.add(position.proposal_id)
+    for proposal_id in sorted(written):
+        _publish(proposals[proposal_id], "position")
+    return results
 
 
 @transaction.atomic

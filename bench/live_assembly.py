@@ -1,0 +1,784 @@
+#!/usr/bin/env python
+"""Benchmark: a live general assembly of N participants, against the real app.
+
+    .venv/bin/python bench/live_assembly.py --participants 500              # make bench
+    .venv/bin/python bench/live_assembly.py --participants 5000 --app-processes 2
+
+Starts the real app (uvicorn processes on PostgreSQL and Redis), creates an assembly in a
+throw-away database, joins N participants through `POST /api/v1/assemblies/<slug>/join/`,
+connects N websocket clients (several worker processes, each from its own 127.0.0.x
+address), opens a call for consensus and has every participant take a position at a random
+moment inside a window of W seconds. It measures:
+
+- positions acknowledged, and positions found in PostgreSQL afterwards (must be equal);
+- convergence lag: from the last acknowledgement until every client has seen the final tally;
+- visibility latency of each position (its ack, sent after commit, until every client has
+  seen a tally that includes it): p50 / p95 / p99;
+- server CPU seconds (utime + stime from /proc) and memory per connected participant
+  ((RSS with N connected - RSS idle) / N, from /proc/<pid>/status).
+
+In the same run it measures two references with the same clients and positions:
+the *baseline*, the Channels tutorial pattern (bench/baseline_app.py: group_send on every
+position, one channel-layer message per consumer), and the *limit*, a bare `websockets`
+server that counts positions in memory and broadcasts the same payloads with the same
+coalescing (bench/limit_server.py). Results go to bench/results/live_<N>.json; `--plot`
+draws bench/lag_vs_n.png from every result file.
+
+Exit status 1 if the app lost a position (acknowledged != stored) or a client never saw the
+final tally; timings are reported, not enforced.
+"""
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import random
+import resource
+import socket
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from http.client import HTTPConnection
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+RESULTS = BENCH / "results"
+sys.path[:0] = [str(ROOT), str(BENCH)]
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+SLUG = "bench-live"
+UVICORN_FLAGS = [
+    "--host", "127.0.0.1", "--lifespan", "on", "--ws-per-message-deflate", "false",
+    "--loop", "uvloop", "--http", "httptools", "--log-level", "warning", "--backlog", "4096",
+]  # fmt: skip
+
+
+# --- processes and /proc --------------------------------------------------------------------
+
+
+def raise_file_limit() -> None:
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = 65536
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, max(hard, want)))
+    except (ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def memory_kb(pid: int, field: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_listening(port: int, process: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {process.stdout.read().decode()[-2000:]}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"server on port {port} did not start")
+
+
+class Servers:
+    def __init__(self, commands: list[list[str]], env: dict):
+        self.ports, self.processes = [], []
+        for command in commands:
+            port = free_port()
+            process = subprocess.Popen(
+                [arg.replace("{port}", str(port)) for arg in command],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+            )
+            self.ports.append(port)
+            self.processes.append(process)
+        for port, process in zip(self.ports, self.processes, strict=True):
+            wait_listening(port, process)
+        self._drain = [
+            threading.Thread(target=self._echo, args=(p,), daemon=True) for p in self.processes
+        ]
+        for thread in self._drain:
+            thread.start()
+
+    @staticmethod
+    def _echo(process):
+        for line in process.stdout:
+            text = line.decode(errors="replace").rstrip()
+            if text:
+                print(f"  [server {process.pid}] {text}"[:300], flush=True)
+
+    def pids(self) -> list[int]:
+        return [p.pid for p in self.processes]
+
+    def cpu(self) -> float:
+        return sum(cpu_seconds(pid) for pid in self.pids())
+
+    def rss_kb(self) -> int:
+        return sum(memory_kb(pid, "VmRSS") for pid in self.pids())
+
+    def peak_kb(self) -> int:
+        return sum(memory_kb(pid, "VmHWM") for pid in self.pids())
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def uvicorn(app: str, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "uvicorn", app, "--port", "{port}", *UVICORN_FLAGS, *extra]
+
+
+# --- the database and the assembly ------------------------------------------------------------
+
+
+def database_url(base: str, name: str) -> str:
+    return urlunsplit(urlsplit(base)._replace(path=f"/{name}"))
+
+
+def admin_sql(base: str, statement: str) -> None:
+    import psycopg
+
+    with psycopg.connect(database_url(base, "postgres"), autocommit=True) as connection:
+        connection.execute(statement)
+
+
+def django_setup(env: dict) -> None:
+    os.environ.update(env)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "multitude.settings")
+    import django
+
+    django.setup()
+
+
+def create_assembly() -> tuple[str, int]:
+    from django.contrib.auth.models import User
+    from django.core.management import call_command
+
+    from assemblies import services as assembly_services
+
+    call_command("migrate", verbosity=0)
+    founder = User.objects.create_user("bench-facilitator")
+    assembly = assembly_services.create_assembly(
+        actor=founder,
+        name="Benchmark General Assembly",
+        slug=SLUG,
+        display_name="Facilitator",
+        decision_rule={"preset": "occupy_modified_consensus"},
+    )
+    return assembly.join_code, assembly.pk
+
+
+def facilitator():
+    from assemblies.models import Membership
+
+    return Membership.objects.get(assembly__slug=SLUG, role="facilitator")
+
+
+def new_proposal(title: str):
+    from proposals import services
+
+    return services.submit_proposal(
+        actor=facilitator(), title=title, text="We keep the kitchen open all night."
+    )
+
+
+def open_call(proposal) -> None:
+    from proposals import services
+
+    services.call_for_consensus(actor=facilitator(), proposal=proposal)
+
+
+def stored_positions(proposal_id: int) -> int:
+    from proposals.models import Position
+
+    return Position.objects.filter(proposal_id=proposal_id).count()
+
+
+def retire(proposal_id: int) -> None:
+    """Close the call and age it out of the snapshot, so the next mode starts alike."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from proposals import services
+    from proposals.models import Proposal
+
+    proposal = Proposal.objects.get(pk=proposal_id)
+    services.close_call(actor=facilitator(), proposal=proposal)
+    Proposal.objects.filter(pk=proposal_id).update(updated_at=timezone.now() - timedelta(hours=2))
+
+
+def join_all(ports: list[int], code: str, n: int, threads: int = 8) -> list[dict]:
+    """N participants join through the real endpoint, a few connections in parallel."""
+    local = threading.local()
+
+    def join(i: int) -> dict:
+        if not hasattr(local, "connection"):
+            local.connection = HTTPConnection("127.0.0.1", ports[i % len(ports)], timeout=60)
+        body = json.dumps({"code": code, "display_name": f"P{i}"})
+        for attempt in range(5):
+            try:
+                local.connection.request(
+                    "POST",
+                    f"/api/v1/assemblies/{SLUG}/join/",
+                    body=body,
+                    headers={"Content-Type": "application/json", "Host": "127.0.0.1"},
+                )
+                response = local.connection.getresponse()
+                data = json.loads(response.read())
+                if response.status != 201:
+                    raise RuntimeError(f"join answered {response.status}: {data}")
+                return {"token": data["token"], "member_id": data["member"]["id"], "name": f"P{i}"}
+            except (OSError, ConnectionError):
+                local.connection.close()
+                time.sleep(0.2 * (attempt + 1))
+        raise RuntimeError("join failed repeatedly")
+
+    with ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(join, range(n)))
+
+
+# --- the client worker processes ------------------------------------------------------------
+
+
+def worker_main(conn, spec: dict) -> None:
+    raise_file_limit()
+    try:
+        import uvloop
+
+        uvloop.run(worker(conn, spec))
+    except ImportError:
+        asyncio.run(worker(conn, spec))
+
+
+async def worker(conn, spec: dict) -> None:
+    from wsclient import Client, tally_pattern
+
+    loop = asyncio.get_running_loop()
+
+    async def recv():
+        return await loop.run_in_executor(None, conn.recv)
+
+    people = spec["people"]
+    clients: list[Client | None] = [None] * len(people)
+    gate = asyncio.Semaphore(64)
+
+    async def open_one(i: int) -> None:
+        person = people[i]
+        port = person["port"]
+        async with gate:
+            for attempt in range(8):
+                try:
+                    _transport, client = await loop.create_connection(
+                        lambda p=person, port=port: Client(
+                            f"127.0.0.1:{port}", f"/ws/assemblies/{SLUG}/", p["token"]
+                        ),
+                        "127.0.0.1",
+                        port,
+                        local_addr=(spec["source"], 0),
+                    )
+                    await asyncio.wait_for(client.opened, 60)
+                    clients[i] = client
+                    return
+                except (OSError, TimeoutError, ConnectionError):
+                    await asyncio.sleep(0.25 * (attempt + 1))
+
+    await asyncio.gather(*(open_one(i) for i in range(len(people))))
+    conn.send(("connected", sum(c is not None for c in clients)))
+
+    _go, start, proposal_id = await recv()
+    Client.tally = tally_pattern(proposal_id)
+
+    async def act(i: int):
+        client, person = clients[i], people[i]
+        if client is None:
+            return None
+        await asyncio.sleep(max(0.0, start + person["offset"] - time.time()))
+        client.answer = loop.create_future()
+        message = {
+            "type": "position",
+            "proposal": proposal_id,
+            "kind": person["kind"],
+            "reason": person["reason"],
+            "request_id": f"b-{proposal_id}-{person['member_id']}",
+            "member": person["name"],  # for the limit server, which has no database
+            "member_id": person["member_id"],
+        }
+        client.send_text(json.dumps(message, separators=(",", ":")).encode())
+        try:
+            answer = await asyncio.wait_for(client.answer, spec["answer_timeout"])
+        except (TimeoutError, ConnectionError):
+            return ("timeout", None, "")
+        kind = "ack" if answer.startswith(b'{"type":"ack"') else "error"
+        return (kind, time.time(), "" if kind == "ack" else answer[:200].decode())
+
+    outcomes = await asyncio.gather(*(act(i) for i in range(len(people))))
+    acks = sorted(o[1] for o in outcomes if o and o[0] == "ack")
+    errors = [o[2] for o in outcomes if o and o[0] == "error"]
+    timeouts = sum(1 for o in outcomes if o and o[0] == "timeout")
+    conn.send(("acked", acks, errors[:5], len(errors), timeouts))
+
+    _final, total, deadline = await recv()
+    live = [c for c in clients if c is not None]
+    while time.time() < deadline and any(c.best < total for c in live):
+        await asyncio.sleep(0.05)
+    seen_by_all, converged = when_seen(live, total)
+    conn.send(
+        (
+            "done",
+            seen_by_all,
+            converged,
+            sum(c.snapshots for c in live),
+            sum(c.closed for c in live),
+        )
+    )
+    for client in live:
+        client.transport.close()
+
+
+def when_seen(clients, total: int) -> tuple[list[float], list[float]]:
+    """For each rank r (the r-th acknowledged position overall), when the last of these
+    clients first saw a tally of at least r; and when each client saw the final tally."""
+    inf = float("inf")
+    try:
+        import numpy as np
+    except ImportError:  # the CI smoke test runs without the bench extra
+        np = None
+    if np is None:
+        seen_by_all = [0.0] * (total + 1)
+        converged = []
+        for client in clients:
+            reached = -1
+            for step_total, at in zip(client.totals, client.times, strict=True):
+                for r in range(reached + 1, min(step_total, total) + 1):
+                    if at > seen_by_all[r]:
+                        seen_by_all[r] = at
+                reached = max(reached, step_total)
+            for r in range(reached + 1, total + 1):
+                seen_by_all[r] = inf
+            converged.append(
+                next(
+                    (at for t, at in zip(client.totals, client.times, strict=True) if t >= total),
+                    inf,
+                )
+            )
+        return seen_by_all, converged
+    seen_by_all = np.zeros(total + 1)
+    converged = []
+    ranks = np.arange(total + 1)
+    for client in clients:
+        totals, times = np.array(client.totals, dtype=np.int64), np.array(client.times)
+        if len(times) == 0:
+            seen = np.full(total + 1, np.inf)
+        else:
+            at = np.searchsorted(totals, ranks, side="left")
+            seen = np.where(at < len(times), times[np.minimum(at, len(times) - 1)], np.inf)
+        np.maximum(seen_by_all, seen, out=seen_by_all)
+        converged.append(float(seen[total]))
+    return seen_by_all.tolist(), converged
+
+
+def plan_people(joined: list[dict], window: float, dissent: float, seed: int) -> list[dict]:
+    rng = random.Random(seed)
+    people = []
+    for person in joined:
+        roll = rng.random()
+        kind = "block" if roll < dissent / 4 else "stand_aside" if roll < dissent else "agree"
+        people.append(
+            {
+                **person,
+                "kind": kind,
+                "reason": "" if kind == "agree" else f"Reason of {person['name']}",
+                "offset": rng.uniform(0, window),
+            }
+        )
+    return people
+
+
+# --- one measured run -------------------------------------------------------------------------
+
+
+def run_mode(
+    name: str,
+    servers: Servers,
+    people: list[dict],
+    *,
+    workers: int,
+    window: float,
+    cap: float,
+    proposal=None,
+    on_connected=None,
+    profile: bool = False,
+) -> dict:
+    ports = servers.ports
+    for i, person in enumerate(people):
+        person["port"] = ports[i % len(ports)]
+    ctx = multiprocessing.get_context("spawn")
+    pipes, processes = [], []
+    rss_idle = servers.rss_kb()
+    started = time.time()
+    for w in range(workers):
+        parent, child = ctx.Pipe()
+        spec = {
+            "people": people[w::workers],
+            "source": f"127.0.0.{2 + w}",
+            "answer_timeout": max(60.0, cap),
+        }
+        process = ctx.Process(target=worker_main, args=(child, spec), daemon=True)
+        process.start()
+        pipes.append(parent)
+        processes.append(process)
+    connected = sum(pipe.recv()[1] for pipe in pipes)
+    connect_seconds = time.time() - started
+    time.sleep(1.0)  # let the first snapshots settle
+    rss_connected = servers.rss_kb()
+    proposal_id = proposal.pk if proposal is not None else 1
+    if on_connected:
+        on_connected()
+    time.sleep(0.5)
+    cpu_before = servers.cpu()
+    start = time.time() + 0.5
+    spy = None
+    if profile:  # py-spy (pip install py-spy) on the first server process, raw stacks
+        output = RESULTS / f"profile_{len(people)}_{name}.txt"
+        RESULTS.mkdir(exist_ok=True)
+        spy = subprocess.Popen(
+            [str(Path(sys.executable).parent / "py-spy"), "record",
+             "--pid", str(servers.pids()[0]), "--rate", "200", "--nonblocking",
+             "--duration", str(int(window + 3)), "--format", "raw", "--output", str(output)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+    for pipe in pipes:
+        pipe.send(("go", start, proposal_id))
+    acked, errors, error_count, timeouts = [], [], 0, 0
+    for pipe in pipes:
+        _tag, acks, sample, n_errors, n_timeouts = pipe.recv()
+        acked += acks
+        errors += sample
+        error_count += n_errors
+        timeouts += n_timeouts
+    acked.sort()
+    total = len(acked)
+    deadline = time.time() + cap
+    for pipe in pipes:
+        pipe.send(("final", total, deadline))
+    seen_by_all, converged, snapshots, dropped = None, [], 0, 0
+    for pipe in pipes:
+        _tag, seen, conv, n_snapshots, n_closed = pipe.recv()
+        seen_by_all = (
+            seen
+            if seen_by_all is None
+            else [max(a, b) for a, b in zip(seen_by_all, seen, strict=False)]
+        )
+        converged += conv
+        snapshots += n_snapshots
+        dropped += n_closed
+    cpu = servers.cpu() - cpu_before
+    if spy is not None:
+        spy.wait(timeout=60)
+    for process in processes:
+        process.join(timeout=30)
+    last_ack = acked[-1] if acked else start
+    finite = [c for c in converged if c != float("inf")]
+    all_converged = len(finite) == len(converged) and connected == len(people)
+    lag = (max(finite) - last_ack) if all_converged else None
+    latencies = sorted(
+        max(0.0, seen_by_all[r] - acked[r - 1])
+        for r in range(1, total + 1)
+        if seen_by_all[r] != float("inf")
+    )
+
+    def pct(p: float):
+        if not latencies or len(latencies) < total:
+            return None
+        return round(latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))], 3)
+
+    stored = stored_positions(proposal_id) if proposal is not None else None
+    result = {
+        "mode": name,
+        "participants": len(people),
+        "connected": connected,
+        "connect_seconds": round(connect_seconds, 1),
+        "window": window,
+        "server_processes": len(ports),
+        "acknowledged": total,
+        "errors": error_count,
+        "error_sample": errors[:3],
+        "timeouts": timeouts,
+        "stored": stored,
+        "converged_clients": len(finite),
+        "lag_s": round(lag, 3) if lag is not None else None,
+        "did_not_converge_in_s": None if all_converged else cap,
+        "latency_p50_s": pct(50),
+        "latency_p95_s": pct(95),
+        "latency_p99_s": pct(99),
+        "server_cpu_s": round(cpu, 2),
+        "rss_idle_mb": round(rss_idle / 1024, 1),
+        "rss_connected_mb": round(rss_connected / 1024, 1),
+        "peak_rss_mb": round(servers.peak_kb() / 1024, 1),
+        "kb_per_participant": round((rss_connected - rss_idle) / max(1, connected), 1),
+        "snapshots_received": snapshots,
+        "sockets_closed_early": dropped,
+    }
+    print(f"  {name}: {json.dumps(result)}", flush=True)
+    return result
+
+
+# --- report -------------------------------------------------------------------------------------
+
+
+def fmt(value, unit="") -> str:
+    return "—" if value is None else f"{value}{unit}"
+
+
+def report(results: dict) -> str:
+    rows = [
+        "| mode | N | procs | acked | stored | lag | p50 | p95 | p99 | server CPU"
+        " | KB/participant |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results["modes"]:
+        lag = fmt(r["lag_s"], " s") if r["lag_s"] is not None else (
+            f"did not converge in {r['did_not_converge_in_s']:.0f} s "
+            f"({r['converged_clients']}/{r['participants']})"
+        )  # fmt: skip
+        rows.append(
+            f"| {r['mode']} | {r['participants']} | {r['server_processes']} | {r['acknowledged']}"
+            f" | {fmt(r['stored'])} | {lag} | {fmt(r['latency_p50_s'], ' s')}"
+            f" | {fmt(r['latency_p95_s'], ' s')} | {fmt(r['latency_p99_s'], ' s')}"
+            f" | {r['server_cpu_s']} s | {r['kb_per_participant']} |"
+        )
+    for key, text in results.get("ratios", {}).items():
+        rows.append(f"\n{key}: {text}")
+    return "\n".join(rows)
+
+
+def ratios(modes: dict) -> dict:
+    out = {}
+    app = modes.get("app")
+    if not app:
+        return out
+    for other in ("baseline", "limit"):
+        ref = modes.get(other)
+        if not ref:
+            continue
+        if app["lag_s"] and ref["lag_s"]:
+            out[f"lag {other}/app"] = f"{ref['lag_s'] / app['lag_s']:.2f}x"
+        elif app["lag_s"] and ref["lag_s"] is None:
+            out[f"lag {other}/app"] = (
+                f"> {ref['did_not_converge_in_s'] / app['lag_s']:.0f}x ({other} did not converge)"
+            )
+        if app["server_cpu_s"] and ref["server_cpu_s"]:
+            out[f"server CPU {other}/app"] = f"{ref['server_cpu_s'] / app['server_cpu_s']:.2f}x"
+    return out
+
+
+def plot() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    series: dict[str, list[tuple[int, float]]] = {}
+    for path in sorted(RESULTS.glob("live_*.json")):
+        data = json.loads(path.read_text())
+        for r in data["modes"]:
+            if r["lag_s"] is not None:
+                series.setdefault(r["mode"], []).append((r["participants"], r["lag_s"]))
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    for mode, points in sorted(series.items()):
+        points.sort()
+        ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=mode)
+    ax.set_xlabel("participants connected (N), positions in a 10 s window")
+    ax.set_ylabel("convergence lag (s)")
+    ax.set_title("Last acknowledgement → every client has the final tally")
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(BENCH / "lag_vs_n.png", dpi=110)
+    print(f"wrote {BENCH / 'lag_vs_n.png'}")
+
+
+# --- main -----------------------------------------------------------------------------------------
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--participants", "-n", type=int, default=500)
+    parser.add_argument("--window", "-w", type=float, default=10.0)
+    parser.add_argument(
+        "--app-processes", type=int, default=0, help="default: 1 up to 2,000, else 2"
+    )
+    parser.add_argument("--workers", type=int, default=0, help="client processes (default 2-4)")
+    parser.add_argument(
+        "--modes", default="app,baseline,limit", help="comma-separated: app,baseline,limit"
+    )
+    parser.add_argument("--cap", type=float, default=30.0, help="max wait for convergence (s)")
+    parser.add_argument("--dissent", type=float, default=0.02, help="share of non-agree")
+    parser.add_argument("--ws", default="websockets-sansio", help="uvicorn --ws implementation")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/multitude"),
+    )
+    parser.add_argument(
+        "--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    )
+    parser.add_argument("--no-save", action="store_true", help="do not write bench/results/")
+    parser.add_argument("--json", metavar="PATH", help="also write the results to PATH")
+    parser.add_argument("--plot", action="store_true", help="only draw bench/lag_vs_n.png")
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--profile", action="store_true", help="py-spy the first app process")
+    args = parser.parse_args()
+    if args.plot:
+        plot()
+        return 0
+
+    raise_file_limit()
+    n = args.participants
+    app_processes = args.app_processes or (1 if n <= 2000 else 2)
+    workers = args.workers or min(4, max(2, n // 2500))
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    name = f"multitude_bench_live_{os.getpid()}"
+    prefix = f"bench-{os.getpid()}"
+    url = database_url(args.database_url, name)
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "REDIS_URL": args.redis_url,
+        "REDIS_PREFIX": prefix,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DEBUG": "0",
+        "LOG_LEVEL": "WARNING",
+        "PYTHONWARNINGS": "ignore::UserWarning",
+    }
+    env.pop("TESTING", None)
+    admin_sql(args.database_url, f'CREATE DATABASE "{name}"')
+    all_servers: list[Servers] = []
+    started = time.time()
+    try:
+        django_setup(env)
+        code, _assembly_id = create_assembly()
+        app_cmd = uvicorn("multitude.asgi:application", "--ws", args.ws)
+        app = Servers([app_cmd] * app_processes, env)
+        all_servers.append(app)
+        t = time.time()
+        joined = join_all(app.ports, code, n)
+        print(f"{n} participants joined through the API in {time.time() - t:.1f} s", flush=True)
+        people = plan_people(joined, args.window, args.dissent, seed=n)
+        results: dict = {
+            "participants": n,
+            "window": args.window,
+            "app_processes": app_processes,
+            "client_workers": workers,
+            "ws": args.ws,
+            "modes": [],
+        }
+        by_mode = {}
+        for mode in modes:
+            print(f"{mode}: N={n}, W={args.window} s", flush=True)
+            if mode == "app":
+                servers = app
+            elif mode == "baseline":
+                servers = Servers(
+                    [
+                        uvicorn(
+                            "baseline_app:application",
+                            *("--app-dir", str(BENCH), "--ws", args.ws, "--lifespan", "off"),
+                        )
+                    ]
+                    * app_processes,
+                    env,
+                )
+                all_servers.append(servers)
+            elif mode == "limit":
+                command = [sys.executable, str(BENCH / "limit_server.py"), "--port", "{port}"]
+                servers = Servers([command], env)
+                all_servers.append(servers)
+            else:
+                raise SystemExit(f"unknown mode {mode}")
+            proposal = new_proposal(f"Benchmark ({mode})") if mode != "limit" else None
+            result = run_mode(
+                mode,
+                servers,
+                [dict(p) for p in people],
+                workers=workers,
+                window=args.window,
+                cap=args.cap,
+                proposal=proposal,
+                on_connected=(lambda p=proposal: open_call(p)) if proposal else None,
+                profile=args.profile and mode == "app",
+            )
+            if proposal is not None:
+                retire(proposal.pk)
+            servers.stop()
+            results["modes"].append(result)
+            by_mode[mode] = result
+        results["ratios"] = ratios(by_mode)
+        results["total_seconds"] = round(time.time() - started, 1)
+        print()
+        print(report(results))
+        print(f"\n(total {results['total_seconds']} s)")
+        if not args.no_save:
+            RESULTS.mkdir(exist_ok=True)
+            path = RESULTS / f"live_{n}.json"
+            path.write_text(json.dumps(results, indent=1) + "\n")
+            print(f"wrote {path.relative_to(ROOT)}")
+        if args.json:
+            Path(args.json).write_text(json.dumps(results, indent=1) + "\n")
+        app_result = by_mode.get("app")
+        if app_result and (
+            app_result["acknowledged"] != app_result["stored"]
+            or app_result["lag_s"] is None
+            or app_result["acknowledged"] != n
+        ):
+            print("FAIL: the app lost positions or a client never saw the final tally")
+            return 1
+        return 0
+    finally:
+        for servers in all_servers:
+            servers.stop()
+        if not args.keep:
+            from django.db import connections
+
+            connections.close_all()
+            admin_sql(args.database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            try:
+                import redis
+
+                client = redis.Redis.from_url(args.redis_url)
+                keys = list(client.scan_iter(f"{prefix}*", count=1000))
+                if keys:
+                    client.delete(*keys)
+            except Exception:
+                pass
+
+
+if __name__ == "__main__":
+    sys.exit(main())
