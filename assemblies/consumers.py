@@ -6,10 +6,12 @@ other way as snapshots from the broadcaster. The protocol: docs/live-protocol.md
 """
 
 import json
+import time
 from collections import OrderedDict
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.db import DatabaseError, InterfaceError
 from django.utils.translation import gettext as _
 
 from assemblies import floor
@@ -25,6 +27,11 @@ from proposals.models import Proposal
 MAX_FRAME = 16 * 1024
 REMEMBERED_REQUESTS = 256
 CLOSE_FORBIDDEN = 4403
+CLOSE_ABUSE = 4429
+# Per connection: a burst of 20 messages, then 5 a second. A person taps far less; a
+# client that keeps exceeding it after being told is disconnected.
+RATE_BURST, RATE_PER_SECOND, STRIKES_BEFORE_CLOSE = 20, 5.0, 20
+WRITES = {"position", "signal", "stack", "temperature", "facilitate"}
 
 
 class BadFrame(DomainError):
@@ -53,6 +60,7 @@ class AssemblyConsumer(AsyncWebsocketConsumer):
             return
         self.last_seq = 0
         self.acked: OrderedDict[str, dict] = OrderedDict()
+        self.tokens, self.refilled_at, self.strikes = float(RATE_BURST), time.monotonic(), 0
         # Join the group *before* reading the first snapshot: no change can fall between.
         await broadcast.hub().add(self.assembly_id, self)
         live.flusher.ensure_started()
@@ -75,6 +83,7 @@ class AssemblyConsumer(AsyncWebsocketConsumer):
     async def receive(self, text_data=None, bytes_data=None):
         request_id = None
         try:
+            self._spend_token()
             message = self._parse(text_data, bytes_data)
             request_id = _optional_str(message, "request_id", 64)
             if request_id and request_id in self.acked:
@@ -82,10 +91,43 @@ class AssemblyConsumer(AsyncWebsocketConsumer):
                 return await self._send_json(self.acked[request_id])
             await self._dispatch(message, request_id)
         except DomainError as error:
+            await self._refuse(error, request_id)
+        except (DatabaseError, InterfaceError):
+            error = DomainError(
+                "service_unavailable",
+                _("The database is unreachable for a moment; nothing was saved. Retry shortly."),
+                status=503,
+            )
             await self._send_json({"type": "error", "request_id": request_id, **error.as_dict()})
+
+    async def _refuse(self, error: DomainError, request_id: str | None) -> None:
+        await self._send_json({"type": "error", "request_id": request_id, **error.as_dict()})
+        if error.code in ("rate_limited", "too_large"):
+            self.strikes += 1
+            if self.strikes >= STRIKES_BEFORE_CLOSE:
+                await self.close(code=CLOSE_ABUSE)
+
+    def _spend_token(self) -> None:
+        """A token bucket per connection; an empty bucket refuses the message."""
+        now = time.monotonic()
+        self.tokens = min(RATE_BURST, self.tokens + (now - self.refilled_at) * RATE_PER_SECOND)
+        self.refilled_at = now
+        if self.tokens < 1:
+            raise BadFrame("rate_limited", _("Too many messages: slow down."))
+        self.tokens -= 1
 
     async def _dispatch(self, message: dict, request_id: str | None) -> None:
         kind = message.get("type")
+        if kind in WRITES and not await broadcast.live_available():
+            # Its result could not reach anyone: say so now instead of acting half-way.
+            raise DomainError(
+                "live_unavailable",
+                _(
+                    "Live updates are interrupted, so this was not recorded. Use the form on "
+                    "the page, or try again in a moment."
+                ),
+                status=503,
+            )
         if kind == "position":
             extra = await self._position(message, request_id or "")
         else:

@@ -20,6 +20,7 @@ Clients keep the snapshot with the highest `seq` and drop older ones.
 """
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
@@ -29,7 +30,8 @@ from typing import Protocol
 
 import redis
 import redis.asyncio as aioredis
-from channels.layers import get_channel_layer
+from channels import DEFAULT_CHANNEL_LAYER
+from channels.layers import channel_layers, get_channel_layer
 from django.conf import settings
 
 logger = logging.getLogger(__name__)
@@ -70,6 +72,7 @@ class Dirty:
                 self._redis_sync().sadd(_key(DIRTY_KEY), assembly_id)
                 return
             except redis.RedisError:
+                _availability.failed()
                 logger.warning("Redis unavailable: assembly %s kept dirty locally", assembly_id)
         with self._lock:
             self._local.add(assembly_id)
@@ -82,6 +85,7 @@ class Dirty:
                 members = await self._redis_async().spop(_key(DIRTY_KEY), 10_000)
                 popped.update(int(member) for member in members or [])
             except (redis.RedisError, OSError):
+                _availability.failed()
                 logger.warning("Redis unavailable: publishing only this process's changes")
         return popped
 
@@ -89,7 +93,14 @@ class Dirty:
         if self.shared:
             try:
                 key = _key(SEQ_KEY.format(assembly_id=assembly_id))
-                return int(await self._redis_async().incr(key))
+                # A new counter starts from the clock (milliseconds x 1000), so the sequence
+                # keeps increasing even after Redis restarts empty: clients never see it
+                # go backwards and drop fresh snapshots as old.
+                pipe = self._redis_async().pipeline(transaction=False)
+                pipe.set(key, int(time.time() * 1000) * 1000, nx=True)
+                pipe.incr(key)
+                _created, value = await pipe.execute()
+                return int(value)
             except (redis.RedisError, OSError):
                 pass
         with self._lock:
@@ -124,6 +135,39 @@ class Dirty:
 dirty = Dirty()
 
 
+class _Availability:
+    """Whether the live layer (Redis) answers, checked at most once a second per process."""
+
+    def __init__(self):
+        self.ok = True
+        self.checked_at = 0.0
+
+    def failed(self) -> None:
+        """A Redis operation just failed: refuse socket writes until a ping succeeds."""
+        self.ok, self.checked_at = False, time.monotonic()
+
+    async def check(self) -> bool:
+        if not settings.REDIS_URL:
+            return True
+        now = time.monotonic()
+        if now - self.checked_at < 1.0:
+            return self.ok
+        try:
+            self.ok = bool(await asyncio.wait_for(dirty._redis_async().ping(), timeout=0.5))
+        except (redis.RedisError, OSError, TimeoutError):
+            self.ok = False
+        self.checked_at = now
+        return self.ok
+
+
+_availability = _Availability()
+
+
+async def live_available() -> bool:
+    """False while Redis is away: socket writes are refused then (the pages still work)."""
+    return await _availability.check()
+
+
 class Socket(Protocol):
     async def deliver(self, text: str, seq: int) -> None: ...
 
@@ -147,6 +191,24 @@ class Hub:
             self.sockets[assembly_id].add(socket)
             if first:
                 await self.layer.group_add(group_name(assembly_id), self.channel)
+
+    async def reconnect(self) -> None:
+        """After a Redis outage: a fresh layer, channel and subscriptions, and a new snapshot
+        for every local assembly (what was published meanwhile never arrived here)."""
+        async with self._lock:
+            old, old_pump = self.layer, self._pump
+            self.layer = channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)
+            self.channel, self._pump = None, None
+            if old_pump is not None:
+                old_pump.cancel()
+            await self._ensure_channel()
+            for assembly_id in self.sockets:
+                await self.layer.group_add(group_name(assembly_id), self.channel)
+            with contextlib.suppress(Exception):
+                await old.flush()
+        for assembly_id in list(self.sockets):
+            dirty.mark(assembly_id)
+        logger.info("Live layer reconnected: %d assemblies resubscribed", len(self.sockets))
 
     async def discard(self, assembly_id: int, socket: Socket) -> None:
         async with self._lock:
@@ -245,7 +307,7 @@ def hub() -> Hub:
 async def publish(assembly_id: int, text: str, seq: int) -> None:
     """One PUBLISH per snapshot; every process delivers it to its own sockets."""
     message = {"type": "live.snapshot", "assembly": assembly_id, "text": text, "seq": seq}
-    await get_channel_layer().group_send(group_name(assembly_id), message)
+    await hub().layer.group_send(group_name(assembly_id), message)
 
 
 class Flusher:
@@ -276,13 +338,19 @@ class Flusher:
                 await publish(assembly_id, text, seq)
                 published += 1
             except Exception:
+                _availability.failed()
                 logger.warning("Publishing assembly %s failed; will retry", assembly_id)
                 dirty.mark(assembly_id)
         return published
 
     async def _run(self) -> None:
+        was_available = True
         while True:
             try:
+                available = await live_available()
+                if available and not was_available:
+                    await hub().reconnect()
+                was_available = available
                 await self.flush_once()
             except asyncio.CancelledError:
                 raise

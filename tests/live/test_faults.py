@@ -4,12 +4,17 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
+from rest_framework.authtoken.models import Token
+from websockets.sync.client import connect
+
+from proposals.models import Position
 
 pytestmark = [pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,3 +61,109 @@ def test_postgresql_restart_gives_503_then_recovers_by_itself(private_postgres, 
         assert time.monotonic() < deadline, "did not recover by itself"
         time.sleep(0.5)
     assert fetch(api)[0] == 200
+
+
+# --- Redis stopped, an app process killed -----------------------------------------------------
+
+
+def token_of(member) -> str:
+    return Token.objects.get_or_create(user=member.user)[0].key
+
+
+def tally_total(frame: dict, proposal_id: int) -> int | None:
+    for proposal in frame.get("proposals", []):
+        if proposal["id"] == proposal_id:
+            return sum(proposal["tally"].values())
+    return None
+
+
+def wait_for_total(ws, proposal_id: int, total: int, timeout: float) -> float:
+    """Seconds until a snapshot shows `total` positions on this socket."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        try:
+            frame = json.loads(ws.recv(timeout=0.5))
+        except TimeoutError:
+            continue
+        if frame.get("type") == "snapshot" and tally_total(frame, proposal_id) == total:
+            return time.monotonic() - started
+    raise AssertionError(f"no snapshot with {total} positions within {timeout}s")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_redis_stopped_mid_burst(private_redis, start_server, assembly, open_call, make_member):
+    server = start_server(REDIS_URL=private_redis.url)
+    members = [make_member() for _ in range(24)]
+    tokens = [token_of(m) for m in members]
+    watcher_token = token_of(make_member("Watcher"))
+    ws_url = f"{server['ws']}/ws/assemblies/{assembly.slug}/"
+    api = f"{server['http']}/api/v1/proposals/{open_call.pk}/positions/"
+    with connect(ws_url, additional_headers={"Authorization": f"Token {watcher_token}"}) as watcher:
+        json.loads(watcher.recv(timeout=5))
+        statuses = [fetch(api, {"kind": "agree"}, token)[0] for token in tokens[:8]]
+        private_redis.stop()  # in the middle of the burst
+        statuses += [fetch(api, {"kind": "agree"}, token)[0] for token in tokens[8:16]]
+        # Socket writes answer an error frame (never hang) while the live layer is down.
+        with connect(ws_url, additional_headers={"Authorization": f"Token {tokens[16]}"}) as ws:
+            ws.send(json.dumps({"type": "position", "proposal": open_call.pk, "kind": "agree",
+                                "request_id": "during-outage"}))  # fmt: skip
+            reply = next(f for f in (json.loads(ws.recv(timeout=5)) for _ in range(20))
+                         if f["type"] != "snapshot")  # fmt: skip
+            assert reply["type"] == "error" and reply["code"] == "live_unavailable"
+        private_redis.start()
+        statuses += [fetch(api, {"kind": "agree"}, token)[0] for token in tokens[17:]]
+        assert statuses == [201] * len(statuses)
+        stored = Position.objects.filter(proposal=open_call, is_current=True).count()
+        assert stored == len(statuses)
+        # Live updates resume within 5 s and the client converges to the stored tally.
+        assert wait_for_total(watcher, open_call.pk, stored, timeout=5.0) <= 5.0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_killed_app_process_loses_no_acknowledged_position(
+    start_server, assembly, open_call, make_member
+):
+    doomed, survivor = start_server(), start_server()
+    members = [make_member() for _ in range(40)]
+    tokens = {m.pk: token_of(m) for m in members}
+    acked: list[str] = []
+    lock = threading.Lock()
+
+    def burst(member):
+        url = f"{doomed['ws']}/ws/assemblies/{assembly.slug}/"
+        try:
+            with connect(
+                url, additional_headers={"Authorization": f"Token {tokens[member.pk]}"}
+            ) as ws:
+                ws.recv(timeout=5)
+                request_id = f"kill-{member.pk}"
+                ws.send(json.dumps({"type": "position", "proposal": open_call.pk,
+                                    "kind": "agree", "request_id": request_id}))  # fmt: skip
+                while True:
+                    frame = json.loads(ws.recv(timeout=10))
+                    if frame["type"] == "ack":
+                        with lock:
+                            acked.append(request_id)
+                        return
+        except Exception:
+            return  # the process died under this client
+
+    threads = [threading.Thread(target=burst, args=(m,)) for m in members]
+    for number, thread in enumerate(threads):
+        thread.start()
+        time.sleep(0.01)
+        if number == len(threads) // 2:
+            time.sleep(0.1)
+            doomed["process"].kill()  # mid-burst, no goodbye
+    for thread in threads:
+        thread.join(timeout=15)
+    assert 0 < len(acked) < len(members), "the kill should fall inside the burst"
+    stored = set(Position.objects.filter(proposal=open_call).values_list("request_id", flat=True))
+    assert set(acked) <= stored, "an acknowledged position is missing"
+    # Its clients reconnect to the other process and resync from the first snapshot.
+    watcher = f"{survivor['ws']}/ws/assemblies/{assembly.slug}/"
+    with connect(
+        watcher, additional_headers={"Authorization": f"Token {tokens[members[0].pk]}"}
+    ) as ws:
+        frame = json.loads(ws.recv(timeout=5))
+        assert tally_total(frame, open_call.pk) == len(stored)

@@ -279,3 +279,29 @@ def test_it_lets_the_facilitator_call_the_next_speaker_over_the_socket(
     assert frame["meeting"]["timer"]["started_at"] is not None
     assert StackEntry.objects.get(pk=entry.pk).state == "speaking"
     assert Meeting.objects.get(pk=meeting.pk).timer_started_at is not None
+
+
+def test_a_flooding_client_gets_errors_then_is_disconnected_and_others_are_unaffected(
+    server, assembly, participant, make_member, open_call
+):
+    bystander = make_member("Bystander")
+    with (
+        open_socket(server, assembly.slug, participant) as flood,
+        open_socket(server, assembly.slug, bystander) as calm,
+    ):
+        receive(flood), receive(calm)
+        for number in range(300):
+            try:
+                send(flood, type="signal", signal="agree", request_id=f"f{number}")
+            except Exception:
+                break  # closed by the server
+        codes = []
+        with contextlib.suppress(Exception):
+            while True:
+                frame = receive(flood, timeout=5)
+                if frame["type"] == "error":
+                    codes.append(frame["code"])
+        assert "rate_limited" in codes
+        assert flood.close_code == 4429
+        send(calm, type="position", proposal=open_call.pk, kind="agree", request_id="calm")
+        assert receive_until(calm, lambda f: f["type"] != "snapshot")["type"] == "ack"
