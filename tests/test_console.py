@@ -17,7 +17,6 @@ from assemblies import services as assembly_services
 from assemblies.models import (
     AgendaItem,
     Assembly,
-    HandSignal,
     LogEntry,
     Meeting,
     MeetingState,
@@ -28,27 +27,10 @@ from assemblies.models import (
     StackState,
 )
 from proposals import services as proposal_services
-from proposals.models import Decision, Outcome, Phase, Position, Proposal, TemperatureCheck
+from proposals.models import Decision, Outcome, Phase, Proposal, TemperatureCheck
+from tests.fixtures.state import db_state
 
 # --- helpers ---------------------------------------------------------------------------------
-
-
-def db_state() -> dict[str, list[dict]]:
-    """Every row a console action could touch, to compare before and after a refusal."""
-    models = (
-        Assembly,
-        Membership,
-        Meeting,
-        AgendaItem,
-        LogEntry,
-        Proposal,
-        Position,
-        Decision,
-        TemperatureCheck,
-        StackEntry,
-        HandSignal,
-    )
-    return {model.__name__: list(model.objects.order_by("pk").values()) for model in models}
 
 
 def action_url(assembly, action: str) -> str:

@@ -10,11 +10,6 @@ from proposals import services as proposal_services
 from proposals.models import Position
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def received():
     """Every Change sent on `state_changed` while the test runs, in order."""

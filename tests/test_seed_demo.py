@@ -48,8 +48,7 @@ COUNTED = [
 
 
 @pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def _not_debug(settings):
     settings.DEBUG = False
 
 

@@ -25,6 +25,7 @@ from assemblies.models import (
     StackState,
 )
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
+from tests.fixtures.state import db_state
 
 T0 = datetime(2011, 9, 17, 19, 0, tzinfo=UTC)
 
@@ -41,12 +42,6 @@ def waiting(entry_id, member_id=None, kind=StackKind.SPEAK, priority=0, at=None)
 
 def ids(entries) -> list[int]:
     return [e.entry_id for e in entries]
-
-
-def db_state() -> dict[str, list[dict]]:
-    """Every row a floor service could touch, to compare before and after a refusal."""
-    models = (StackEntry, HandSignal, Meeting, LogEntry)
-    return {model.__name__: list(model.objects.order_by("pk").values()) for model in models}
 
 
 def refused(call, exc_type, code):

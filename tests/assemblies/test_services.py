@@ -15,7 +15,6 @@ from assemblies.models import (
     AgendaItem,
     Assembly,
     JoinedVia,
-    LogEntry,
     Meeting,
     MeetingState,
     Membership,
@@ -24,32 +23,10 @@ from assemblies.models import (
 )
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from proposals import services as proposal_services
-from proposals.models import Decision, Position, Proposal, Revision
 from proposals.rules import PRESETS
+from tests.fixtures.state import db_state
 
 # --- helpers -----------------------------------------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def db_state() -> dict[str, list[dict]]:
-    """Every row a service here could touch, to compare before and after a refusal."""
-    models = (
-        User,
-        Assembly,
-        Membership,
-        Meeting,
-        AgendaItem,
-        LogEntry,
-        Proposal,
-        Revision,
-        Position,
-        Decision,
-    )
-    return {model.__name__: list(model.objects.order_by("pk").values()) for model in models}
 
 
 def new_user(username: str) -> User:
@@ -272,7 +249,7 @@ def test_it_answers_not_found_to_joining_a_private_assembly(other_assembly):
         "assembly_not_found",
     )
     # new_user() ran before the snapshot was compared, so compare memberships only.
-    assert list(Membership.objects.order_by("pk").values()) == before["Membership"]
+    assert list(Membership.objects.order_by("pk").values()) == before["assemblies.Membership"]
 
 
 def test_it_makes_joiners_wait_when_admission_is_required(pending_member):

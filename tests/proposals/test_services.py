@@ -11,7 +11,7 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from assemblies import services as assembly_services
-from assemblies.models import AgendaItem, Assembly, LogEntry, Meeting, Membership
+from assemblies.models import Membership
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from proposals import chain, history, rules, services
 from proposals.models import (
@@ -23,38 +23,13 @@ from proposals.models import (
     Position,
     Proposal,
     Revision,
-    TemperatureCheck,
     TemperatureReading,
 )
 from proposals.rules import PRESETS
 from proposals.selectors import current_positions, tally_for
+from tests.fixtures.state import db_state
 
 # --- helpers -----------------------------------------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def db_state() -> dict[str, list[dict]]:
-    """Every row a proposal service could touch, to compare before and after a refusal."""
-    models = (
-        User,
-        Assembly,
-        Membership,
-        Meeting,
-        AgendaItem,
-        LogEntry,
-        Proposal,
-        Revision,
-        Position,
-        Comment,
-        TemperatureCheck,
-        TemperatureReading,
-        Decision,
-    )
-    return {model.__name__: list(model.objects.order_by("pk").values()) for model in models}
 
 
 def refused(call, exc_type, code):
