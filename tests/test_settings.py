@@ -63,3 +63,26 @@ def test_it_fails_the_deployment_check_with_the_development_key():
     result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], DEBUG="0")
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stdout + result.stderr
+
+
+def test_it_hashes_passwords_with_argon2():
+    code = (
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'multitude.settings'; "
+        "django.setup(); from django.contrib.auth.hashers import make_password; "
+        "print(make_password('correct horse battery staple').split('$')[0])"
+    )
+    assert run(code).stdout.strip() == "argon2"
+
+
+def test_it_sets_secure_cookies_hsts_and_a_content_security_policy_in_production():
+    code = (
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'multitude.settings'; "
+        "django.setup(); from django.conf import settings as s; "
+        "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS, "
+        "s.SECURE_SSL_REDIRECT, sorted(s.SECURE_CSP))"
+    )
+    output = run(code, DEBUG="0", SECRET_KEY="k3y-" + "x7Qp2vL9sT4wZ8mN1bR6cY3hJ5gF0dK" * 2)
+    secure, csrf_secure, hsts, redirect, csp = output.stdout.strip().split(" ", 4)
+    assert (secure, csrf_secure, redirect) == ("True", "True", "True")
+    assert int(hsts) >= 31536000
+    assert "script-src" in csp and "default-src" in csp
