@@ -7,6 +7,7 @@ size of the history (`.iterator(chunk_size=...)` reads through a server-side cur
 
 import csv
 import json
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 
 from django.http import StreamingHttpResponse
@@ -37,14 +38,15 @@ def spreadsheet_safe(text: str) -> str:
     return "'" + text if text and text.startswith(_FORMULA_PREFIXES) else text
 
 
-class Exporter:
+class Exporter(ABC):
     """Yields the rows of one CSV file; `header` names its columns."""
 
     filename = "export.csv"
     header: Sequence[str] = ()
 
+    @abstractmethod
     def rows(self) -> Iterator[Sequence]:
-        raise NotImplementedError
+        """The data rows, in order, as sequences matching `header`."""
 
 
 class DecisionsExporter(Exporter):
