@@ -206,9 +206,11 @@ def _activate_or_create_membership(
     if member.status == MembershipStatus.REMOVED:
         raise PermissionDenied("removed", _("A facilitator removed you from this assembly."))
     if member.status == MembershipStatus.LEFT:
+        # Coming back is joining again: a role someone held before is not restored by itself.
         member.status = status
         member.display_name = display_name
-        member.save(update_fields=["status", "display_name"])
+        member.role = Role.PARTICIPANT
+        member.save(update_fields=["status", "display_name", "role"])
     return member
 
 

@@ -270,6 +270,13 @@ def accept_amendment(*, actor: Membership, amendment: Comment) -> Revision:
     """The author accepts: the amended text becomes a new revision; older positions go stale."""
     require_participant(actor)
     proposal, amendment = _lock_amendment(actor, amendment)
+    if amendment.revision_number != proposal.revision_number:
+        # Its full text was written against an older revision: accepting it now would
+        # silently undo the changes made since.
+        raise Conflict(
+            "amendment_outdated",
+            _("This amendment was written for an earlier revision; ask for an updated one."),
+        )
     amendment.status = CommentStatus.ACCEPTED
     amendment.resolved_at = timezone.now()
     amendment.save(update_fields=["status", "resolved_at"])

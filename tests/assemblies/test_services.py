@@ -919,3 +919,13 @@ def test_it_answers_not_found_to_outside_participants_for_facilitator_only_servi
     before = db_state()
     refused(lambda: call(outsider_participant, stage), NotFound, code)
     assert db_state() == before
+
+
+def test_it_does_not_restore_a_facilitator_role_on_rejoining(assembly, facilitator, make_member):
+    second = services.change_role(
+        actor=facilitator, member=make_member("Sol"), role=Role.FACILITATOR
+    )
+    services.leave_assembly(member=second)
+    again = services.join_assembly(user=second.user, assembly=assembly, display_name="Sol")
+    assert again.pk == second.pk and again.status == "active"
+    assert again.role == Role.PARTICIPANT

@@ -1421,3 +1421,22 @@ def test_it_logs_a_meeting_proposal_against_its_meeting(facilitator, participant
     services.set_phase(actor=facilitator, proposal=proposal, phase="presented")
     entry = assembly.log_entries.get(action="proposals.phase.changed")
     assert entry.meeting == meeting
+
+
+def test_it_refuses_an_amendment_written_for_an_earlier_revision(
+    proposal, participant, make_member
+):
+    friend = make_member("Friend")
+    stale = services.add_comment(
+        actor=friend,
+        proposal=proposal,
+        kind="amendment",
+        text="Cheaper",
+        proposed_text="A $60 tarp.",
+    )
+    services.revise_proposal(actor=participant, proposal=proposal, text="A $70 green tarp.")
+    before = db_state()
+    with pytest.raises(Conflict) as refused:
+        services.accept_amendment(actor=participant, amendment=stale)
+    assert refused.value.code == "amendment_outdated"
+    assert db_state() == before
