@@ -68,6 +68,9 @@ def assert_inert(body: str, where: str) -> None:
 @pytest.fixture
 def poisoned(assembly, facilitator, participant, make_member):
     """An assembly whose every user-controlled text carries the payloads."""
+    assembly_services.update_assembly(
+        actor=facilitator, assembly=assembly, description=PAYLOAD_TEXT
+    )
     meeting = assembly_services.schedule_meeting(
         actor=facilitator, assembly=assembly, title="GA " + PAYLOADS[1]
     )
