@@ -32,7 +32,7 @@ from assemblies.serializers import (
 )
 from core import ratelimit
 from core.api import Pagination, created, parse
-from core.errors import DomainError, NotFound
+from core.errors import DomainError
 from proposals.access import get_proposal_by_id_for
 
 
@@ -116,20 +116,9 @@ class Join(Endpoint):
         code = data.get("code", "")
         # Wrong codes only are counted, per client and assembly: a crowd on one address
         # typing the right code is never held back.
-        if code and ratelimit.join_blocked(request, slug):
-            raise DomainError(
-                "too_many_attempts",
-                _("Too many wrong codes from this connection: wait a few minutes."),
-                status=429,
-            )
-        try:
-            assembly, code_ok = get_assembly_for_join_link(request.user, slug, code)
-        except NotFound:
-            if code:
-                ratelimit.count_join_failure(request, slug)
-            raise
-        if code and not code_ok:
-            ratelimit.count_join_failure(request, slug)
+        assembly, code_ok = ratelimit.checked_join_attempt(
+            request, slug, code, lambda: get_assembly_for_join_link(request.user, slug, code)
+        )
         if code_ok:
             member = services.join_by_code(
                 code=code, display_name=data["display_name"], user=request.user, assembly=assembly

@@ -15,14 +15,13 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from assemblies import floor, log_text, services
+from assemblies import floor, log_text, selectors, services
 from assemblies.access import get_assembly_for, require_facilitator
 from assemblies.models import (
     AgendaItem,
     Assembly,
     LogEntry,
     Meeting,
-    MeetingState,
     Membership,
     MembershipStatus,
     StackEntry,
@@ -34,7 +33,7 @@ from proposals import live, minutes, rules
 from proposals import services as proposal_services
 from proposals.models import DISCUSSION_PHASES, OPEN_PHASES, Outcome, Phase, Proposal
 from proposals.rule_text import describe_rule
-from proposals.selectors import tally_for
+from proposals.selectors import dissent, tally_for
 
 
 def _facilitator_of(request, slug) -> tuple[Assembly, Membership]:
@@ -42,20 +41,11 @@ def _facilitator_of(request, slug) -> tuple[Assembly, Membership]:
     return assembly, require_facilitator(member)
 
 
-def _meeting_now(assembly: Assembly) -> Meeting | None:
-    """The sitting in session, else the next scheduled one."""
-    meetings = Meeting.objects.filter(assembly=assembly).select_related("current_proposal")
-    in_session = meetings.filter(state=MeetingState.IN_SESSION).first()
-    if in_session is not None:
-        return in_session
-    return meetings.filter(state=MeetingState.SCHEDULED).order_by("scheduled_for", "id").first()
-
-
 @require_GET
 @domain_errors_as_pages
 def console(request, slug):
     assembly, member = _facilitator_of(request, slug)
-    meeting = _meeting_now(assembly)
+    meeting = selectors.current_meeting(assembly)
     current = meeting.current_proposal if meeting else None
     return render(
         request,
@@ -64,7 +54,7 @@ def console(request, slug):
             "assembly": assembly,
             "member": member,
             "meeting": meeting,
-            "agenda": meeting.agenda_items.select_related("proposal") if meeting else [],
+            "agenda": meeting.agenda_items.all() if meeting else [],
             "addable": _addable_proposals(assembly, meeting),
             "current": current,
             "temperature_open": bool(
@@ -73,12 +63,12 @@ def console(request, slug):
             "preview": _preview(current),
             "discussion_phases": [(p.value, p.label) for p in DISCUSSION_PHASES],
             "sitting": live.sitting_for(assembly.pk),
-            "stack_entries": _stack_entries(meeting),
+            "stack_entries": floor.waiting_in_order(meeting) if meeting else [],
             "pending": assembly.memberships.filter(status=MembershipStatus.PENDING),
             "code_joiners": assembly.memberships.filter(
                 status=MembershipStatus.ACTIVE, joined_via="code"
             ),
-            "log": _log(assembly)[:30],
+            "log": _log(assembly, limit=30),
             "join_url": _join_url(request, assembly),
         },
     )
@@ -101,16 +91,9 @@ def _preview(proposal: Proposal | None) -> dict | None:
     return {"tally": tally, "outcome": label, "rule": describe_rule(proposal.decision_rule)}
 
 
-def _stack_entries(meeting: Meeting | None) -> list[StackEntry]:
-    if meeting is None or not (state := live.sitting_for(meeting.assembly_id)):
-        return []
-    by_id = {e.pk: e for e in StackEntry.objects.filter(meeting=meeting).select_related("member")}
-    return [by_id[item["id"]] for item in state["stack"] if item["id"] in by_id]
-
-
-def _log(assembly: Assembly):
-    entries = LogEntry.objects.filter(assembly=assembly).select_related("actor")
-    return [{"at": entry.created_at, "text": log_text.describe(entry)} for entry in entries[:200]]
+def _log(assembly: Assembly, limit: int = 200):
+    entries = LogEntry.objects.filter(assembly=assembly).select_related("actor")[:limit]
+    return [{"at": entry.created_at, "text": log_text.describe(entry)} for entry in entries]
 
 
 def _join_url(request, assembly: Assembly) -> str:
@@ -246,7 +229,7 @@ def console_action(request, slug, action):
 def projector(request, slug):
     """The venue's big screen: no controls, large type, live."""
     assembly, _member = get_assembly_for(request.user, slug)
-    meeting = _meeting_now(assembly)
+    meeting = selectors.current_meeting(assembly)
     current = meeting.current_proposal if meeting else None
     join_url = _join_url(request, assembly)
     return render(
@@ -270,8 +253,6 @@ def projector(request, slug):
 
 
 def _dissent(proposal: Proposal | None):
-    from proposals.selectors import dissent
-
     return dissent(proposal) if proposal else {"block": [], "stand_aside": []}
 
 

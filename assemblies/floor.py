@@ -169,10 +169,13 @@ def _finish_speaker(meeting: Meeting, now) -> StackEntry | None:
     return speaker
 
 
-def next_in_line(meeting: Meeting) -> StackEntry | None:
-    waiting = list(StackEntry.objects.filter(meeting=meeting, state=StackState.WAITING))
-    if not waiting:
-        return None
+def waiting_in_order(meeting: Meeting) -> list[StackEntry]:
+    """The waiting requests to speak, in the order the stack keeper calls them."""
+    waiting = list(
+        StackEntry.objects.filter(meeting=meeting, state=StackState.WAITING).select_related(
+            "member"
+        )
+    )
     spoken = set(
         StackEntry.objects.filter(meeting=meeting, state=StackState.DONE).values_list(
             "member_id", flat=True
@@ -183,7 +186,12 @@ def next_in_line(meeting: Meeting) -> StackEntry | None:
         progressive=meeting.progressive_stack,
         spoken=spoken,
     )
-    return next(e for e in waiting if e.pk == ordered[0].entry_id)
+    by_id = {entry.pk: entry for entry in waiting}
+    return [by_id[item.entry_id] for item in ordered]
+
+
+def next_in_line(meeting: Meeting) -> StackEntry | None:
+    return next(iter(waiting_in_order(meeting)), None)
 
 
 @transaction.atomic

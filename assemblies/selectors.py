@@ -43,7 +43,11 @@ def current_meeting(assembly: Assembly) -> Meeting | None:
         "agenda_items",
         queryset=AgendaItem.objects.select_related("proposal").order_by("position"),
     )
-    meetings = Meeting.objects.filter(assembly=assembly).prefetch_related(agenda)
+    meetings = (
+        Meeting.objects.filter(assembly=assembly)
+        .select_related("current_proposal")
+        .prefetch_related(agenda)
+    )
     in_session = meetings.filter(state=MeetingState.IN_SESSION).first()
     if in_session:
         return in_session

@@ -5,7 +5,6 @@ from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from assemblies import accounts, selectors, services
@@ -13,7 +12,7 @@ from assemblies.access import get_assembly_for, get_assembly_for_join_link
 from assemblies.forms import DisplayNameForm, JoinByCodeForm, SignupForm
 from assemblies.services import parse_rule
 from core import ratelimit
-from core.errors import DomainError, NotFound
+from core.errors import DomainError
 from core.http import domain_errors_as_pages, form_error
 from proposals import live
 from proposals.rule_text import describe_rule
@@ -66,18 +65,13 @@ def _after_join(request, member):
     return redirect(member.assembly.get_absolute_url())
 
 
-TOO_MANY_WRONG_CODES = gettext_lazy(
-    "Too many wrong codes from this connection: wait a few minutes, then try again."
-)
-
-
 @require_http_methods(["GET", "POST"])
 def join_by_code(request):
     """Type the code shown at the sitting and a display name: no account needed."""
     form = JoinByCodeForm(request.POST or None, initial={"code": request.GET.get("code", "")})
     if request.method == "POST" and ratelimit.join_blocked(request, "any"):
         form.is_valid()
-        form.add_error("code", TOO_MANY_WRONG_CODES)
+        form.add_error("code", ratelimit.TOO_MANY_WRONG_CODES)
         return render(request, "assemblies/join.html", {"form": form}, status=429)
     if request.method == "POST" and form.is_valid():
         try:
@@ -103,16 +97,9 @@ def join_by_code(request):
 def join_link(request, slug):
     """The link the QR code carries: /a/<slug>/join/?code=…; only a display name to type."""
     code = request.POST.get("code") or request.GET.get("code", "")
-    if code and ratelimit.join_blocked(request, slug):
-        raise DomainError("too_many_attempts", TOO_MANY_WRONG_CODES, status=429)
-    try:
-        assembly, code_ok = get_assembly_for_join_link(request.user, slug, code)
-    except NotFound:
-        if code:
-            ratelimit.count_join_failure(request, slug)
-        raise
-    if code and not code_ok:
-        ratelimit.count_join_failure(request, slug)
+    assembly, code_ok = ratelimit.checked_join_attempt(
+        request, slug, code, lambda: get_assembly_for_join_link(request.user, slug, code)
+    )
     member = selectors.membership_of(request.user, assembly)
     if member is not None and member.is_active:
         return redirect(assembly.get_absolute_url())

@@ -7,7 +7,14 @@ django-ratelimit on the shared cache (Redis in production).
 """
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy
 from django_ratelimit.core import get_usage
+
+from core.errors import DomainError, NotFound
+
+TOO_MANY_WRONG_CODES = gettext_lazy(
+    "Too many wrong codes from this connection: wait a few minutes, then try again."
+)
 
 GROUP = "join-code-failures"
 
@@ -38,3 +45,22 @@ def join_blocked(request, scope: str) -> bool:
 
 def count_join_failure(request, scope: str) -> None:
     _usage(request, scope, increment=True)
+
+
+def checked_join_attempt(request, scope: str, code: str, lookup):
+    """Run `lookup()` (which answers whether `code` is right) under the failure limit.
+
+    A blocked client is refused before anything is looked up; a wrong code, or one for an
+    assembly the client may not see (NotFound), is counted.
+    """
+    if code and join_blocked(request, scope):
+        raise DomainError("too_many_attempts", TOO_MANY_WRONG_CODES, status=429)
+    try:
+        result, code_ok = lookup()
+    except NotFound:
+        if code:
+            count_join_failure(request, scope)
+        raise
+    if code and not code_ok:
+        count_join_failure(request, scope)
+    return result, code_ok

@@ -15,7 +15,7 @@ from django.db.models import Count, Max, Q
 from django.dispatch import receiver
 from django.utils import timezone
 
-from assemblies.floor import PRIORITY_KINDS, Waiting, order_stack, signal_counts
+from assemblies.floor import PRIORITY_KINDS, signal_counts, waiting_in_order
 from assemblies.models import LogEntry, Meeting, MeetingState, StackEntry, StackState
 from core import broadcast
 from core.db import kept_connection_to_async
@@ -70,24 +70,11 @@ def sitting_for(assembly_id: int) -> dict | None:
 
 
 def meeting_state(meeting: Meeting) -> dict:
-    entries = list(
-        StackEntry.objects.filter(
-            meeting=meeting, state__in=[StackState.WAITING, StackState.SPEAKING]
-        ).select_related("member")
+    speaker = (
+        StackEntry.objects.filter(meeting=meeting, state=StackState.SPEAKING)
+        .select_related("member")
+        .first()
     )
-    spoken = set(
-        StackEntry.objects.filter(meeting=meeting, state=StackState.DONE).values_list(
-            "member_id", flat=True
-        )
-    )
-    speaker = next((e for e in entries if e.state == StackState.SPEAKING), None)
-    by_id = {e.pk: e for e in entries}
-    waiting = [
-        Waiting(e.pk, e.member_id, e.kind, e.priority, e.requested_at)
-        for e in entries
-        if e.state == StackState.WAITING
-    ]
-    ordered = order_stack(waiting, progressive=meeting.progressive_stack, spoken=spoken)
     return {
         "id": meeting.pk,
         "title": meeting.title,
@@ -95,7 +82,7 @@ def meeting_state(meeting: Meeting) -> dict:
         "current_proposal": meeting.current_proposal_id,
         "progressive_stack": meeting.progressive_stack,
         "speaker": _stack_item(speaker) if speaker else None,
-        "stack": [_stack_item(by_id[w.entry_id]) for w in ordered],
+        "stack": [_stack_item(entry) for entry in waiting_in_order(meeting)],
         "timer": _timer(meeting),
         "signals": signal_counts(meeting),
     }
