@@ -444,6 +444,12 @@ def adjourn_meeting(*, actor: Membership, meeting: Meeting) -> Meeting:
     return meeting
 
 
+def append_to_agenda(meeting: Meeting, proposal) -> AgendaItem:
+    """Put a proposal last on the agenda. The caller holds the meeting's row lock."""
+    last = meeting.agenda_items.order_by("-position").values_list("position", flat=True).first()
+    return AgendaItem.objects.create(meeting=meeting, proposal=proposal, position=(last or 0) + 1)
+
+
 @transaction.atomic
 def add_to_agenda(*, actor: Membership, meeting: Meeting, proposal) -> AgendaItem:
     _require_meeting_of(actor, meeting)
@@ -458,8 +464,7 @@ def add_to_agenda(*, actor: Membership, meeting: Meeting, proposal) -> AgendaIte
     item = AgendaItem.objects.filter(meeting=meeting, proposal=proposal).first()
     if item is not None:
         return item
-    last = meeting.agenda_items.order_by("-position").values_list("position", flat=True).first()
-    item = AgendaItem.objects.create(meeting=meeting, proposal=proposal, position=(last or 0) + 1)
+    item = append_to_agenda(meeting, proposal)
     if proposal.meeting_id != meeting.pk:
         proposal.meeting = meeting
         proposal.save(update_fields=["meeting"])

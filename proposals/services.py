@@ -17,8 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assemblies.access import require_facilitator, require_participant
-from assemblies.models import AgendaItem, Meeting, MeetingState, Membership
-from assemblies.services import parse_rule, record_action
+from assemblies.models import Meeting, MeetingState, Membership
+from assemblies.services import append_to_agenda, parse_rule, record_action
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from core.events import publish_on_commit
 from proposals import history, rules
@@ -107,10 +107,7 @@ def submit_proposal(
     )
     Revision.objects.create(proposal=proposal, number=1, text=text, author=actor)
     if meeting is not None:
-        last = meeting.agenda_items.order_by("-position").values_list("position", flat=True)
-        AgendaItem.objects.create(
-            meeting=meeting, proposal=proposal, position=(last.first() or 0) + 1
-        )
+        append_to_agenda(meeting, proposal)
     if closes_at is not None:
         _open_call(proposal, closes_at=closes_at)
     _publish(proposal, "proposal")
