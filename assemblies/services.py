@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from assemblies.access import require_active_member, require_facilitator
+from assemblies.access import normalize_join_code, require_active_member, require_facilitator
 from assemblies.models import (
     AgendaItem,
     Assembly,
@@ -240,7 +240,7 @@ def _codejoin_user() -> User:
 
 
 def find_assembly_by_code(code: str) -> Assembly:
-    normalized = (code or "").strip().upper().replace(" ", "").replace("-", "")
+    normalized = normalize_join_code(code)
     assembly = Assembly.objects.filter(join_code=normalized).first() if normalized else None
     if assembly is None:
         raise DomainError("invalid_code", _("That join code is not valid."))
