@@ -105,15 +105,17 @@ run: venv ## migrate, seed demo data and serve on 127.0.0.1:PORT (ASGI via daphn
 test: venv ## lint, check PostgreSQL/Redis are up, run pytest (PYTEST_ARGS=...)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(TEST_ENV) $(BIN)/python scripts/check_services.py
 	$(TEST_ENV) $(BIN)/pytest $(PYTEST_ARGS)
 
 audit: venv ## pip-audit: known vulnerabilities in the installed dependencies
 	$(BIN)/pip-audit --skip-editable --progress-spinner off
 
-lint: venv ## ruff check + ruff format --check
+lint: venv ## ruff check + ruff format --check + import-linter (the apps depend one way)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 fmt: venv ## ruff format + ruff check --fix
 	$(BIN)/ruff format .

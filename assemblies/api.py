@@ -6,7 +6,6 @@ write is one call to `assemblies.services` (or `accounts` for tokens).
 
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
-from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
@@ -14,38 +13,21 @@ from assemblies import accounts, selectors, services
 from assemblies.access import (
     get_assembly_for,
     get_assembly_for_join_link,
-    get_meeting_for,
     get_member_for,
     require_facilitator,
 )
 from assemblies.serializers import (
-    AgendaAddSerializer,
     AssemblyCreateSerializer,
     AssemblySerializer,
     AssemblyUpdateSerializer,
     JoinedSerializer,
     JoinSerializer,
-    MeetingCreateSerializer,
-    MeetingSerializer,
     MemberSerializer,
     RoleChangeSerializer,
 )
 from core import ratelimit
-from core.api import Pagination, created, parse
+from core.api import Endpoint, parse
 from core.errors import DomainError
-from proposals.access import get_proposal_by_id_for
-
-
-class Endpoint(GenericAPIView):
-    # One URL of the API; lists are paginated with limit/offset. OPTIONS answers 405: DRF's
-    # metadata needs one serializer per view, and the schema describes every operation.
-    pagination_class = Pagination
-    metadata_class = None
-
-    def page(self, queryset, serializer_class, **context) -> Response:
-        rows = self.paginate_queryset(queryset)
-        context["request"] = self.request
-        return self.get_paginated_response(serializer_class(rows, many=True, context=context).data)
 
 
 def render_assembly(request, assembly, member, status=200) -> Response:
@@ -181,73 +163,3 @@ class MemberAdmit(_MemberAction):
 @extend_schema(tags=["members"], summary="Remove a member (facilitators)")
 class MemberRemove(_MemberAction):
     service = staticmethod(services.remove_member)
-
-
-@extend_schema(tags=["meetings"])
-class MeetingList(Endpoint):
-    @extend_schema(summary="An assembly's sittings", responses=MeetingSerializer(many=True))
-    def get(self, request, slug):
-        assembly, _member = get_assembly_for(request.user, slug)
-        return self.page(selectors.meetings_for_listing(assembly), MeetingSerializer)
-
-    @extend_schema(
-        summary="Schedule a sitting (facilitators)",
-        request=MeetingCreateSerializer,
-        responses={201: MeetingSerializer},
-    )
-    def post(self, request, slug):
-        data = parse(MeetingCreateSerializer, request)
-        assembly, member = get_assembly_for(request.user, slug)
-        require_facilitator(member)
-        meeting = services.schedule_meeting(actor=member, assembly=assembly, **data)
-        return created(MeetingSerializer, meeting, request)
-
-
-@extend_schema(tags=["meetings"])
-class MeetingDetail(Endpoint):
-    serializer_class = MeetingSerializer
-
-    @extend_schema(summary="A sitting with its agenda")
-    def get(self, request, meeting_id):
-        meeting, _member = get_meeting_for(request.user, meeting_id)
-        meeting = selectors.meetings_for_listing(meeting.assembly).get(pk=meeting.pk)
-        return Response(MeetingSerializer(meeting).data)
-
-
-class _MeetingAction(Endpoint):
-    service = None
-
-    @extend_schema(request=None, responses={200: MeetingSerializer})
-    def post(self, request, meeting_id):
-        meeting, member = get_meeting_for(request.user, meeting_id)
-        require_facilitator(member)
-        type(self).service(actor=member, meeting=meeting)
-        meeting = selectors.meetings_for_listing(meeting.assembly).get(pk=meeting.pk)
-        return Response(MeetingSerializer(meeting).data)
-
-
-@extend_schema(tags=["meetings"], summary="Start a sitting (facilitators)")
-class MeetingStart(_MeetingAction):
-    service = staticmethod(services.start_meeting)
-
-
-@extend_schema(tags=["meetings"], summary="Adjourn a sitting (facilitators)")
-class MeetingAdjourn(_MeetingAction):
-    service = staticmethod(services.adjourn_meeting)
-
-
-@extend_schema(tags=["meetings"])
-class MeetingAgenda(Endpoint):
-    @extend_schema(
-        summary="Put a proposal on a sitting's agenda (facilitators)",
-        request=AgendaAddSerializer,
-        responses={200: MeetingSerializer},
-    )
-    def post(self, request, meeting_id):
-        data = parse(AgendaAddSerializer, request)
-        meeting, member = get_meeting_for(request.user, meeting_id)
-        require_facilitator(member)
-        proposal, _member = get_proposal_by_id_for(request.user, data["proposal_id"])
-        services.add_to_agenda(actor=member, meeting=meeting, proposal=proposal)
-        meeting = selectors.meetings_for_listing(meeting.assembly).get(pk=meeting.pk)
-        return Response(MeetingSerializer(meeting).data)

@@ -8,6 +8,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from assemblies.rules import DEFAULT_RULE, DecisionRule
+
 # No 0/O/1/I/L: a join code is read aloud in a noisy park and typed on a phone.
 JOIN_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 JOIN_CODE_LENGTH = 8
@@ -30,7 +32,7 @@ class Assembly(models.Model):
     visibility = models.CharField(
         _("visibility"), max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC
     )
-    # A `proposals.rules.DecisionRule` as `to_dict()`; snapshotted into each proposal when
+    # A `assemblies.rules.DecisionRule` as `to_dict()`; snapshotted into each proposal when
     # its call for consensus opens, so changing it never changes a running vote.
     decision_rule = models.JSONField(_("decision rule"), default=dict)
     join_code = models.CharField(_("join code"), max_length=16, unique=True, default=new_join_code)
@@ -56,7 +58,12 @@ class Assembly(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("assemblies:detail", args=[self.slug])
+        return reverse("sittings:assembly", args=[self.slug])
+
+    @property
+    def rule(self) -> DecisionRule:
+        """The assembly's rule, parsed (stored as JSON, validated by the services)."""
+        return DecisionRule.from_dict(self.decision_rule) if self.decision_rule else DEFAULT_RULE
 
     @property
     def is_public(self) -> bool:

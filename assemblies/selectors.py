@@ -1,6 +1,6 @@
 """Reads for the assembly pages, each a fixed number of queries whatever the size."""
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Prefetch, Q
 
 from assemblies.models import (
     AgendaItem,
@@ -11,22 +11,6 @@ from assemblies.models import (
     MembershipStatus,
     Visibility,
 )
-from proposals.models import OPEN_PHASES, Decision, Phase, Proposal
-
-
-def public_assemblies():
-    return (
-        Assembly.objects.filter(visibility=Visibility.PUBLIC)
-        .annotate(
-            member_count=Count(
-                "memberships", filter=Q(memberships__status=MembershipStatus.ACTIVE), distinct=True
-            ),
-            open_count=Count(
-                "proposals", filter=Q(proposals__phase__in=OPEN_PHASES), distinct=True
-            ),
-        )
-        .order_by("name")
-    )
 
 
 def assemblies_of(user):
@@ -52,22 +36,6 @@ def current_meeting(assembly: Assembly) -> Meeting | None:
     if in_session:
         return in_session
     return meetings.filter(state=MeetingState.SCHEDULED).order_by("scheduled_for", "id").first()
-
-
-def open_proposals(assembly: Assembly):
-    return (
-        Proposal.objects.filter(assembly=assembly, phase__in=[*OPEN_PHASES, Phase.TABLED])
-        .select_related("author")
-        .order_by("-updated_at")
-    )
-
-
-def recent_decisions(assembly: Assembly, limit: int = 50):
-    return (
-        Decision.objects.filter(assembly=assembly)
-        .select_related("proposal")
-        .order_by("-sequence")[:limit]
-    )
 
 
 def active_members(assembly: Assembly):

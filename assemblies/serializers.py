@@ -5,7 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from assemblies.models import Assembly, Meeting, Membership, Role, Visibility
-from proposals.rules import PRESET_LABELS, DecisionRule, RuleError, describe
+from assemblies.rules import PRESET_LABELS, DecisionRule, RuleError, describe
 
 FRACTION_HELP = 'An exact fraction written "p/q", such as "9/10"; never a float.'
 

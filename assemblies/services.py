@@ -6,11 +6,9 @@ and announces the change after commit.
 """
 
 import secrets
-from datetime import datetime
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
@@ -21,18 +19,15 @@ from assemblies.models import (
     JoinedVia,
     LogEntry,
     Meeting,
-    MeetingState,
     Membership,
     MembershipStatus,
     Role,
     Visibility,
     new_join_code,
 )
+from assemblies.rules import DEFAULT_RULE, DecisionRule, RuleError
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from core.events import publish_on_commit
-from proposals.rules import PRESETS, DecisionRule, RuleError
-
-DEFAULT_RULE = PRESETS["consensus"]
 
 
 def record_action(
@@ -85,11 +80,6 @@ def _require_in_assembly(actor: Membership | None, assembly_id: int) -> None:
     """A member of another assembly (even its facilitator) is an outsider here: NotFound."""
     if actor is not None and actor.assembly_id != assembly_id:
         raise NotFound("assembly_not_found", _("There is no such assembly."))
-
-
-def _require_meeting_of(actor: Membership | None, meeting: Meeting) -> None:
-    if actor is not None and actor.assembly_id != meeting.assembly_id:
-        raise NotFound("meeting_not_found", _("There is no such sitting."))
 
 
 def default_display_name(user: User) -> str:
@@ -373,180 +363,7 @@ def rotate_join_code(*, actor: Membership, assembly: Assembly) -> str:
     return assembly.join_code
 
 
-@transaction.atomic
-def schedule_meeting(
-    *,
-    actor: Membership,
-    assembly: Assembly,
-    title: str,
-    scheduled_for: datetime | None = None,
-    location: str = "",
-) -> Meeting:
-    _require_in_assembly(actor, assembly.pk)
-    require_facilitator(actor)
-    title = " ".join((title or "").split())
-    if not title:
-        raise DomainError("title_required", _("A sitting needs a title."))
-    meeting = Meeting.objects.create(
-        assembly=assembly, title=title, scheduled_for=scheduled_for, location=location
-    )
-    record_action(
-        assembly=assembly,
-        actor=actor,
-        meeting=meeting,
-        action="assemblies.meeting.scheduled",
-        title=title,
-    )
-    return meeting
-
-
-def _lock_meeting(meeting: Meeting) -> Meeting:
-    return Meeting.objects.select_for_update().select_related("assembly").get(pk=meeting.pk)
-
-
-@transaction.atomic
-def start_meeting(*, actor: Membership, meeting: Meeting) -> Meeting:
-    _require_meeting_of(actor, meeting)
-    require_facilitator(actor)
-    meeting = _lock_meeting(meeting)
-    if meeting.state != MeetingState.SCHEDULED:
-        raise Conflict("meeting_not_scheduled", _("Only a scheduled sitting can be started."))
-    if Meeting.objects.filter(assembly=meeting.assembly, state=MeetingState.IN_SESSION).exists():
-        raise Conflict("meeting_in_session", _("Another sitting is in session: adjourn it first."))
-    meeting.state = MeetingState.IN_SESSION
-    meeting.started_at = timezone.now()
-    meeting.save(update_fields=["state", "started_at"])
-    record_action(
-        assembly=meeting.assembly, actor=actor, meeting=meeting, action="assemblies.meeting.started"
-    )
-    publish_on_commit(assembly_id=meeting.assembly_id, meeting_id=meeting.pk, kind="meeting")
-    return meeting
-
-
-@transaction.atomic
-def adjourn_meeting(*, actor: Membership, meeting: Meeting) -> Meeting:
-    _require_meeting_of(actor, meeting)
-    require_facilitator(actor)
-    meeting = _lock_meeting(meeting)
-    if meeting.state != MeetingState.IN_SESSION:
-        raise Conflict("meeting_not_in_session", _("Only a sitting in session can be adjourned."))
-    meeting.state = MeetingState.ADJOURNED
-    meeting.ended_at = timezone.now()
-    meeting.timer_started_at = None
-    meeting.save(update_fields=["state", "ended_at", "timer_started_at"])
-    record_action(
-        assembly=meeting.assembly,
-        actor=actor,
-        meeting=meeting,
-        action="assemblies.meeting.adjourned",
-    )
-    publish_on_commit(assembly_id=meeting.assembly_id, meeting_id=meeting.pk, kind="meeting")
-    return meeting
-
-
 def append_to_agenda(meeting: Meeting, proposal) -> AgendaItem:
     """Put a proposal last on the agenda. The caller holds the meeting's row lock."""
     last = meeting.agenda_items.order_by("-position").values_list("position", flat=True).first()
     return AgendaItem.objects.create(meeting=meeting, proposal=proposal, position=(last or 0) + 1)
-
-
-@transaction.atomic
-def add_to_agenda(*, actor: Membership, meeting: Meeting, proposal) -> AgendaItem:
-    _require_meeting_of(actor, meeting)
-    require_facilitator(actor)
-    meeting = _lock_meeting(meeting)
-    if proposal.assembly_id != meeting.assembly_id:
-        raise NotFound("proposal_not_found", _("There is no such proposal."))
-    if meeting.state == MeetingState.ADJOURNED:
-        raise Conflict("meeting_adjourned", _("This sitting is over."))
-    if proposal.is_final:
-        raise Conflict("proposal_final", _("This proposal is already decided or withdrawn."))
-    item = AgendaItem.objects.filter(meeting=meeting, proposal=proposal).first()
-    if item is not None:
-        return item
-    item = append_to_agenda(meeting, proposal)
-    if proposal.meeting_id != meeting.pk:
-        proposal.meeting = meeting
-        proposal.save(update_fields=["meeting"])
-    record_action(
-        assembly=meeting.assembly,
-        actor=actor,
-        meeting=meeting,
-        action="assemblies.agenda.added",
-        proposal=proposal.title,
-        proposal_id=proposal.pk,
-    )
-    publish_on_commit(assembly_id=meeting.assembly_id, meeting_id=meeting.pk, kind="agenda")
-    return item
-
-
-@transaction.atomic
-def set_current_proposal(*, actor: Membership, meeting: Meeting, proposal) -> Meeting:
-    _require_meeting_of(actor, meeting)
-    require_facilitator(actor)
-    meeting = _lock_meeting(meeting)
-    if meeting.state != MeetingState.IN_SESSION:
-        raise Conflict("meeting_not_in_session", _("Start the sitting first."))
-    if proposal is not None and not meeting.agenda_items.filter(proposal=proposal).exists():
-        raise Conflict("not_on_agenda", _("Put the proposal on this sitting's agenda first."))
-    meeting.current_proposal = proposal
-    meeting.save(update_fields=["current_proposal"])
-    record_action(
-        assembly=meeting.assembly,
-        actor=actor,
-        meeting=meeting,
-        action="assemblies.meeting.current_proposal",
-        proposal=proposal.title if proposal else None,
-        proposal_id=proposal.pk if proposal else None,
-    )
-    publish_on_commit(assembly_id=meeting.assembly_id, meeting_id=meeting.pk, kind="meeting")
-    return meeting
-
-
-@transaction.atomic
-def move_agenda_item(*, actor: Membership, item: AgendaItem, offset: int) -> AgendaItem:
-    """Move a proposal up (offset -1) or down (+1) the sitting's agenda."""
-    meeting = _lock_meeting(item.meeting)
-    _require_meeting_of(actor, meeting)
-    require_facilitator(actor)
-    items = list(meeting.agenda_items.order_by("position"))
-    index = next(i for i, other in enumerate(items) if other.pk == item.pk)
-    target = min(max(index + offset, 0), len(items) - 1)
-    if target == index:
-        return item
-    items.insert(target, items.pop(index))
-    # Positions are unique (deferred on PostgreSQL): renumber the whole agenda at once.
-    for number, other in enumerate(items, start=1):
-        other.position = number
-    AgendaItem.objects.bulk_update(items, ["position"])
-    record_action(
-        assembly=meeting.assembly,
-        actor=actor,
-        meeting=meeting,
-        action="assemblies.agenda.moved",
-        proposal=item.proposal.title,
-        proposal_id=item.proposal_id,
-        position=target + 1,
-    )
-    publish_on_commit(assembly_id=meeting.assembly_id, meeting_id=meeting.pk, kind="agenda")
-    return item
-
-
-@transaction.atomic
-def remove_from_agenda(*, actor: Membership, item: AgendaItem) -> None:
-    meeting = _lock_meeting(item.meeting)
-    _require_meeting_of(actor, meeting)
-    require_facilitator(actor)
-    if meeting.current_proposal_id == item.proposal_id:
-        raise Conflict("proposal_is_current", _("Move on to another proposal first."))
-    proposal = item.proposal
-    item.delete()
-    record_action(
-        assembly=meeting.assembly,
-        actor=actor,
-        meeting=meeting,
-        action="assemblies.agenda.removed",
-        proposal=proposal.title,
-        proposal_id=proposal.pk,
-    )
-    publish_on_commit(assembly_id=meeting.assembly_id, meeting_id=meeting.pk, kind="agenda")

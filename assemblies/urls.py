@@ -1,18 +1,13 @@
 from django.urls import path
 
-from assemblies import console, views
+from assemblies import views
 
 app_name = "assemblies"
+
 A = "a/<slug:slug>/"
+
 urlpatterns = [
     path("join/", views.join_by_code, name="join"),
-    path(A, views.assembly_detail, name="detail"),
     path(A + "join/", views.join_link, name="join_link"),
     path(A + "leave/", views.leave, name="leave"),
-    path(A + "console/", console.console, name="console"),
-    path(A + "console/<slug:action>/", console.console_action, name="console_action"),
-    path(A + "projector/", console.projector, name="projector"),
-    path(A + "log/", console.facilitation_log, name="log"),
-    path(A + "sittings/<int:meeting_id>/minutes/", console.minutes_page, name="minutes"),
-    path(A + "sittings/<int:meeting_id>/minutes.md", console.minutes_download, name="minutes_md"),
 ]

@@ -5,51 +5,14 @@ from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from assemblies import accounts, selectors, services
 from assemblies.access import get_assembly_for, get_assembly_for_join_link
 from assemblies.forms import DisplayNameForm, JoinByCodeForm, SignupForm
-from assemblies.services import parse_rule
 from core import ratelimit
 from core.errors import DomainError
 from core.http import domain_errors_as_pages, form_error
-from proposals import live
-from proposals.rule_text import describe_rule
-
-
-@require_GET
-def home(request):
-    return render(
-        request,
-        "assemblies/home.html",
-        {
-            "assemblies": selectors.public_assemblies(),
-            "my_assemblies": selectors.assemblies_of(request.user),
-            "join_form": JoinByCodeForm(),
-        },
-    )
-
-
-@require_GET
-@domain_errors_as_pages
-def assembly_detail(request, slug):
-    assembly, member = get_assembly_for(request.user, slug)
-    return render(
-        request,
-        "assemblies/assembly_detail.html",
-        {
-            "assembly": assembly,
-            "member": member,
-            "meeting": selectors.current_meeting(assembly),
-            "proposals": selectors.open_proposals(assembly),
-            "decisions": selectors.recent_decisions(assembly),
-            "members": selectors.active_members(assembly),
-            "rule_description": describe_rule(parse_rule(assembly.decision_rule or None)),
-            "sitting": live.sitting_for(assembly.pk),
-            "past_meetings": selectors.past_meetings(assembly),
-        },
-    )
 
 
 def _login_guest_if_new(request, member) -> None:

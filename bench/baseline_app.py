@@ -26,8 +26,9 @@ from assemblies.models import Membership  # noqa: E402
 from core import broadcast  # noqa: E402
 from core.errors import DomainError  # noqa: E402
 from core.ws import websocket_stack  # noqa: E402
-from proposals import live, services  # noqa: E402
+from proposals import services  # noqa: E402
 from proposals.models import Proposal  # noqa: E402
+from sittings import live  # noqa: E402
 
 SEP = (",", ":")  # compact JSON, as the app sends
 

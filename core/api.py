@@ -7,7 +7,10 @@ whether a service raised a `DomainError` or DRF refused the request itself.
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, status
+from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import CursorPagination, LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -133,3 +136,36 @@ def parse_query(serializer_class, request) -> dict:
     serializer = serializer_class(data=request.query_params)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
+
+
+class Endpoint(GenericAPIView):
+    # One URL of the API; lists are paginated with limit/offset. OPTIONS answers 405: DRF's
+    # metadata needs one serializer per view, and the schema describes every operation.
+    pagination_class = Pagination
+    metadata_class = None
+
+    def page(self, queryset, serializer_class, **context) -> Response:
+        rows = self.paginate_queryset(queryset)
+        context["request"] = self.request
+        return self.get_paginated_response(serializer_class(rows, many=True, context=context).data)
+
+
+class Export(Endpoint):
+    """A file download. Refusals are still JSON, whatever the client said it accepts."""
+
+    def perform_content_negotiation(self, request, force=False):
+        return super().perform_content_negotiation(request, force=True)
+
+
+def file_schema(media_type: str, summary: str, operation_id: str, **extra):
+    return extend_schema(
+        operation_id=operation_id,
+        tags=["exports"],
+        summary=summary,
+        responses={
+            (200, media_type): OpenApiTypes.OBJECT
+            if media_type == "application/json"
+            else OpenApiTypes.STR
+        },
+        **extra,
+    )

@@ -8,6 +8,7 @@ from rest_framework.permissions import AllowAny
 from assemblies import api as assemblies_api
 from core.errors import NotFound
 from proposals import api as proposals_api
+from sittings import api as sittings_api
 
 
 class DocsView(SpectacularSwaggerSplitView):
@@ -45,18 +46,18 @@ urlpatterns = [
         assemblies_api.MemberRemove.as_view(),
         name="member-remove",
     ),
-    path(A + "meetings/", assemblies_api.MeetingList.as_view(), name="meetings"),
+    path(A + "meetings/", sittings_api.MeetingList.as_view(), name="meetings"),
     path(A + "proposals/", proposals_api.AssemblyProposals.as_view(), name="proposals"),
     path(A + "decisions/", proposals_api.AssemblyDecisions.as_view(), name="decisions"),
     path(A + "decisions.csv", proposals_api.DecisionsCsv.as_view(), name="decisions-csv"),
     path(A + "positions.csv", proposals_api.PositionsCsv.as_view(), name="positions-csv"),
     path(A + "history.json", proposals_api.HistoryJson.as_view(), name="history-json"),
     path(A + "popolo.json", proposals_api.PopoloJson.as_view(), name="popolo-json"),
-    path(M, assemblies_api.MeetingDetail.as_view(), name="meeting"),
-    path(M + "start/", assemblies_api.MeetingStart.as_view(), name="meeting-start"),
-    path(M + "adjourn/", assemblies_api.MeetingAdjourn.as_view(), name="meeting-adjourn"),
-    path(M + "agenda/", assemblies_api.MeetingAgenda.as_view(), name="meeting-agenda"),
-    path(M + "minutes.md", proposals_api.MeetingMinutes.as_view(), name="meeting-minutes"),
+    path(M, sittings_api.MeetingDetail.as_view(), name="meeting"),
+    path(M + "start/", sittings_api.MeetingStart.as_view(), name="meeting-start"),
+    path(M + "adjourn/", sittings_api.MeetingAdjourn.as_view(), name="meeting-adjourn"),
+    path(M + "agenda/", sittings_api.MeetingAgenda.as_view(), name="meeting-agenda"),
+    path(M + "minutes.md", sittings_api.MeetingMinutes.as_view(), name="meeting-minutes"),
     path(P, proposals_api.ProposalDetail.as_view(), name="proposal"),
     path(P + "revisions/", proposals_api.ProposalRevisions.as_view(), name="revisions"),
     path(P + "comments/", proposals_api.ProposalComments.as_view(), name="comments"),

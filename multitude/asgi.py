@@ -11,9 +11,10 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
-from assemblies.routing import websocket_urlpatterns  # noqa: E402
 from core.ws import websocket_stack  # noqa: E402
-from proposals import live, scheduler  # noqa: E402
+from proposals import scheduler  # noqa: E402
+from sittings import live  # noqa: E402
+from sittings.routing import websocket_urlpatterns  # noqa: E402
 
 
 class WithBackgroundTasks:

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "core",
     "assemblies",
     "proposals",
+    "sittings",
 ]
 
 MIDDLEWARE = [
@@ -74,7 +75,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "core.context_processors.live_labels",
+                "sittings.context_processors.live_labels",
             ],
         },
     },

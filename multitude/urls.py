@@ -2,8 +2,9 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from assemblies.views import account, api_token_create, api_token_revoke, home, signup
+from assemblies.views import account, api_token_create, api_token_revoke, signup
 from core.views import health
+from sittings.views import home
 
 urlpatterns = [
     path("", home, name="home"),
@@ -19,4 +20,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("assemblies.urls")),
     path("", include("proposals.urls")),
+    path("", include("sittings.urls")),
 ]

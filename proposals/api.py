@@ -2,8 +2,6 @@
 `access`, call one service, render. The same services serve the pages and the live socket."""
 
 from django.conf import settings
-from django.http import HttpResponse
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
@@ -13,11 +11,18 @@ from assemblies.access import (
     require_facilitator,
     require_participant,
 )
-from assemblies.api import Endpoint
-from core.api import SequenceCursorPagination, created, ok, parse, parse_query
+from core.api import (
+    Endpoint,
+    Export,
+    SequenceCursorPagination,
+    created,
+    file_schema,
+    ok,
+    parse,
+    parse_query,
+)
 from proposals import exports, selectors, services
 from proposals.access import get_comment_for, get_decision_for, get_proposal_by_id_for
-from proposals.minutes import minutes_markdown
 from proposals.models import Phase
 from proposals.serializers import (
     CallSerializer,
@@ -277,29 +282,8 @@ class DecisionDetail(Endpoint):
 # --- Exports ----------------------------------------------------------------------------------
 
 
-class Export(Endpoint):
-    """A file download. Refusals are still JSON, whatever the client said it accepts."""
-
-    def perform_content_negotiation(self, request, force=False):
-        return super().perform_content_negotiation(request, force=True)
-
-
-def _file(media_type: str, summary: str, operation_id: str, **extra):
-    return extend_schema(
-        operation_id=operation_id,
-        tags=["exports"],
-        summary=summary,
-        responses={
-            (200, media_type): OpenApiTypes.OBJECT
-            if media_type == "application/json"
-            else OpenApiTypes.STR
-        },
-        **extra,
-    )
-
-
 class DecisionsCsv(Export):
-    @_file(
+    @file_schema(
         "text/csv",
         "Decisions as CSV (streamed)",
         "assemblies_decisions_csv",
@@ -313,7 +297,7 @@ class DecisionsCsv(Export):
 
 
 class PositionsCsv(Export):
-    @_file(
+    @file_schema(
         "text/csv",
         "Every position on decided proposals as CSV (streamed)",
         "assemblies_positions_csv",
@@ -324,7 +308,7 @@ class PositionsCsv(Export):
 
 
 class HistoryJson(Export):
-    @_file(
+    @file_schema(
         "application/json",
         "The verifiable history: every record with its digests (streamed)",
         "assemblies_history_json",
@@ -336,7 +320,7 @@ class HistoryJson(Export):
 
 
 class PopoloJson(Export):
-    @_file(
+    @file_schema(
         "application/json",
         "Popolo JSON: the assembly with motions, vote events and votes",
         "assemblies_popolo_json",
@@ -345,14 +329,3 @@ class PopoloJson(Export):
         assembly, _member = get_assembly_for(request.user, slug)
         head, motions = exports.popolo_document(assembly, base_url=settings.SITE_URL)
         return exports.json_response(head, "motions", motions, f"{assembly.slug}-popolo.json")
-
-
-class MeetingMinutes(Export):
-    @_file("text/markdown", "Minutes of a sitting as Markdown", "meetings_minutes_md")
-    def get(self, request, meeting_id):
-        meeting, _member = get_meeting_for(request.user, meeting_id)
-        response = HttpResponse(
-            minutes_markdown(meeting), content_type="text/markdown; charset=utf-8"
-        )
-        response["Content-Disposition"] = f'inline; filename="minutes-{meeting.pk}.md"'
-        return response

@@ -13,7 +13,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
-from proposals import history, rules
+from assemblies import rules
+from proposals import history
 from proposals.models import Decision, Outcome, Position
 
 CHUNK_SIZE = 2000

@@ -5,7 +5,9 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from proposals.rules import DecisionRule
+from assemblies import rules
+from assemblies.rules import DecisionRule
+from core.choices import labelled_choices
 
 
 class Phase(models.TextChoices):
@@ -115,10 +117,16 @@ class Revision(models.Model):
         return f"{self.proposal} r{self.number}"
 
 
-class PositionKind(models.TextChoices):
-    AGREE = "agree", _("Agree")
-    STAND_ASIDE = "stand_aside", _("Stand aside")
-    BLOCK = "block", _("Block")
+# The kinds and outcomes are defined once, in the pure rules; here they get their labels.
+PositionKind = labelled_choices(
+    "PositionKind",
+    rules.PositionKind,
+    {
+        rules.PositionKind.AGREE: _("Agree"),
+        rules.PositionKind.STAND_ASIDE: _("Stand aside"),
+        rules.PositionKind.BLOCK: _("Block"),
+    },
+)
 
 
 class Position(models.Model):
@@ -286,14 +294,21 @@ class TemperatureReading(models.Model):
         return f"{self.member.display_name}: {self.get_reading_display()}"
 
 
-class Outcome(models.TextChoices):
-    CONSENSUS = "consensus", _("Consensus")
-    CONSENSUS_WITH_STAND_ASIDES = "consensus_with_stand_asides", _("Consensus with stand-asides")
-    MODIFIED_CONSENSUS = "modified_consensus", _("Passed by modified consensus")
-    BLOCKED = "blocked", _("Blocked")
-    TOO_MANY_STAND_ASIDES = "too_many_stand_asides", _("No consensus: too many stand-asides")
-    NO_QUORUM = "no_quorum", _("No quorum")
-    WITHDRAWN = "withdrawn", _("Withdrawn")
+# What a decision records: every outcome but "tabled" (tabling sets a proposal aside undecided).
+Outcome = labelled_choices(
+    "Outcome",
+    rules.Outcome,
+    {
+        rules.Outcome.CONSENSUS: _("Consensus"),
+        rules.Outcome.CONSENSUS_WITH_STAND_ASIDES: _("Consensus with stand-asides"),
+        rules.Outcome.MODIFIED_CONSENSUS: _("Passed by modified consensus"),
+        rules.Outcome.BLOCKED: _("Blocked"),
+        rules.Outcome.TOO_MANY_STAND_ASIDES: _("No consensus: too many stand-asides"),
+        rules.Outcome.NO_QUORUM: _("No quorum"),
+        rules.Outcome.WITHDRAWN: _("Withdrawn"),
+    },
+    leave_out={rules.Outcome.TABLED},
+)
 
 
 class Decision(models.Model):

@@ -1,23 +1,33 @@
 """Reads: tallies and current positions, each in a constant number of queries."""
 
-from django.db.models import Count
+from collections.abc import Iterable
 
-from proposals.models import Position, PositionKind, Proposal
-from proposals.rules import Tally
+from django.db.models import Count, Q
+
+from assemblies.models import Assembly, MembershipStatus, Visibility
+from assemblies.rules import Tally
+from proposals.models import OPEN_PHASES, Decision, Phase, Position, PositionKind, Proposal
+
+
+def tallies_for(ids: Iterable[int]) -> dict[int, Tally]:
+    """The tally of each proposal's current positions, in one query: the one reader of it
+    (pages, the live snapshot, the console's preview; a decision counts the positions it
+    records with `Tally.from_kinds`)."""
+    ids = list(ids)
+    counts: dict[int, dict[str, int]] = {pk: {} for pk in ids}
+    rows = (
+        Position.objects.filter(proposal_id__in=ids, is_current=True)
+        .values_list("proposal_id", "kind")
+        .annotate(n=Count("id"))
+        .values_list("proposal_id", "kind", "n")
+    )
+    for proposal_id, kind, n in rows:
+        counts[proposal_id][kind] = n
+    return {pk: Tally(**by_kind) for pk, by_kind in counts.items()}
 
 
 def tally_for(proposal: Proposal) -> Tally:
-    counts = dict(
-        Position.objects.filter(proposal=proposal, is_current=True)
-        .values_list("kind")
-        .annotate(n=Count("id"))
-        .values_list("kind", "n")
-    )
-    return Tally(
-        agree=counts.get(PositionKind.AGREE, 0),
-        stand_aside=counts.get(PositionKind.STAND_ASIDE, 0),
-        block=counts.get(PositionKind.BLOCK, 0),
-    )
+    return tallies_for([proposal.pk])[proposal.pk]
 
 
 def current_positions(proposal: Proposal):
@@ -28,13 +38,30 @@ def current_positions(proposal: Proposal):
     )
 
 
-def dissent(proposal: Proposal) -> dict[str, list[Position]]:
-    """Blocks and stand-asides with names and reasons, the part the assembly must hear."""
-    rows = current_positions(proposal).exclude(kind=PositionKind.AGREE)
-    result: dict[str, list[Position]] = {"block": [], "stand_aside": []}
+def dissent_for(ids: Iterable[int]) -> dict[int, dict[str, list[Position]]]:
+    """Blocks and stand-asides with names, reasons and the revision each was taken on (so a
+    stale mark looks the same everywhere), per proposal, in one query."""
+    ids = list(ids)
+    result: dict[int, dict[str, list[Position]]] = {
+        pk: {PositionKind.BLOCK: [], PositionKind.STAND_ASIDE: []} for pk in ids
+    }
+    rows = (
+        Position.objects.filter(
+            proposal_id__in=ids,
+            is_current=True,
+            kind__in=[PositionKind.BLOCK, PositionKind.STAND_ASIDE],
+        )
+        .select_related("member")
+        .order_by("created_at", "id")
+    )
     for position in rows:
-        result[position.kind].append(position)
+        result[position.proposal_id][position.kind].append(position)
     return result
+
+
+def dissent(proposal: Proposal) -> dict[str, list[Position]]:
+    """The part the assembly must hear, for one proposal."""
+    return dissent_for([proposal.pk])[proposal.pk]
 
 
 def current_position_of(proposal: Proposal, member) -> Position | None:
@@ -146,3 +173,34 @@ def comment_of(proposal: Proposal, comment_id: int | None):
     if comment_id is None:
         return None
     return Comment.objects.filter(proposal=proposal, pk=comment_id).first()
+
+
+def public_assemblies():
+    return (
+        Assembly.objects.filter(visibility=Visibility.PUBLIC)
+        .annotate(
+            member_count=Count(
+                "memberships", filter=Q(memberships__status=MembershipStatus.ACTIVE), distinct=True
+            ),
+            open_count=Count(
+                "proposals", filter=Q(proposals__phase__in=OPEN_PHASES), distinct=True
+            ),
+        )
+        .order_by("name")
+    )
+
+
+def open_proposals(assembly: Assembly):
+    return (
+        Proposal.objects.filter(assembly=assembly, phase__in=[*OPEN_PHASES, Phase.TABLED])
+        .select_related("author")
+        .order_by("-updated_at")
+    )
+
+
+def recent_decisions(assembly: Assembly, limit: int = 50):
+    return (
+        Decision.objects.filter(assembly=assembly)
+        .select_related("proposal")
+        .order_by("-sequence")[:limit]
+    )

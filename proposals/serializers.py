@@ -3,8 +3,9 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from assemblies import rules
 from assemblies.serializers import DecisionRuleSerializer
-from proposals import rules, selectors
+from proposals import selectors
 from proposals.models import (
     Comment,
     CommentKind,

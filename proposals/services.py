@@ -16,12 +16,13 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from assemblies import rules
 from assemblies.access import require_facilitator, require_participant
 from assemblies.models import Meeting, MeetingState, Membership
-from assemblies.services import append_to_agenda, parse_rule, record_action
+from assemblies.services import append_to_agenda, record_action
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from core.events import publish_on_commit
-from proposals import history, rules
+from proposals import history
 from proposals.models import (
     DISCUSSION_PHASES,
     Comment,
@@ -366,7 +367,7 @@ def give_reading(*, actor: Membership, proposal: Proposal, reading: str) -> Temp
 
 
 def _open_call(proposal: Proposal, *, closes_at: datetime | None) -> None:
-    rule = parse_rule(proposal.assembly.decision_rule or None)
+    rule = proposal.assembly.rule
     proposal.phase = Phase.CALL
     proposal.rule = rule.to_dict()
     proposal.call_opened_at = timezone.now()

@@ -12,9 +12,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from assemblies.access import get_assembly_for
 from assemblies.models import Membership
+from assemblies.rule_text import describe_rule
 from core.errors import DomainError, NotFound
 from core.http import domain_errors_as_pages, form_error
-from proposals import diffs, live, selectors, services
+from proposals import diffs, selectors, services
 from proposals.access import get_proposal_for
 from proposals.forms import (
     AmendmentForm,
@@ -25,7 +26,6 @@ from proposals.forms import (
     ReadingForm,
 )
 from proposals.models import Comment, CommentKind, PositionKind, Proposal
-from proposals.rule_text import describe_rule
 
 
 def _page(request, proposal: Proposal, member: Membership | None, status=200, **forms_given):
@@ -40,7 +40,6 @@ def _page(request, proposal: Proposal, member: Membership | None, status=200, **
         "revisions": proposal.revisions.order_by("-number"),
         "tally": selectors.tally_for(proposal),
         "dissent": selectors.dissent(proposal),
-        "sitting": live.sitting_for(proposal.assembly_id),
         "my_position": my_position,
         "comments": selectors.discussion(proposal),
         "decision": selectors.decision_of(proposal),

@@ -7,7 +7,6 @@ from django.forms.models import model_to_dict
 from django.test import Client
 from django.urls import reverse
 
-from assemblies import services as assembly_services
 from assemblies.models import (
     AgendaItem,
     Assembly,
@@ -31,6 +30,7 @@ from proposals.models import (
     TemperatureCheck,
     TemperatureReading,
 )
+from sittings import services as sitting_services
 
 ALL_MODELS = [
     Assembly,
@@ -74,10 +74,10 @@ def superuser_client(db):
 @pytest.fixture
 def rows(assembly, facilitator, participant, observer):
     """One row of every model, built through the services (a stack entry has none yet)."""
-    meeting = assembly_services.schedule_meeting(
+    meeting = sitting_services.schedule_meeting(
         actor=facilitator, assembly=assembly, title="Thursday sitting", location="The square"
     )
-    meeting = assembly_services.start_meeting(actor=facilitator, meeting=meeting)
+    meeting = sitting_services.start_meeting(actor=facilitator, meeting=meeting)
     proposal = proposal_services.submit_proposal(
         actor=participant,
         title="Buy a second tarp for the kitchen",

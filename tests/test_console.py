@@ -12,7 +12,6 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from assemblies import console, floor
 from assemblies import services as assembly_services
 from assemblies.models import (
     AgendaItem,
@@ -28,17 +27,19 @@ from assemblies.models import (
 )
 from proposals import services as proposal_services
 from proposals.models import Decision, Outcome, Phase, Proposal, TemperatureCheck
+from sittings import console, floor
+from sittings import services as sitting_services
 from tests.fixtures.state import db_state
 
 # --- helpers ---------------------------------------------------------------------------------
 
 
 def action_url(assembly, action: str) -> str:
-    return reverse("assemblies:console_action", args=[assembly.slug, action])
+    return reverse("sittings:console_action", args=[assembly.slug, action])
 
 
 def console_url(assembly) -> str:
-    return reverse("assemblies:console", args=[assembly.slug])
+    return reverse("sittings:console", args=[assembly.slug])
 
 
 def body(response) -> str:
@@ -54,17 +55,17 @@ class World:
     make_member: object
 
     def meeting(self, *, start=False, on_agenda=(), current=None) -> Meeting:
-        meeting = assembly_services.schedule_meeting(
+        meeting = sitting_services.schedule_meeting(
             actor=self.facilitator, assembly=self.assembly, title="Evening GA"
         )
         for proposal in on_agenda:
-            assembly_services.add_to_agenda(
+            sitting_services.add_to_agenda(
                 actor=self.facilitator, meeting=meeting, proposal=proposal
             )
         if start:
-            meeting = assembly_services.start_meeting(actor=self.facilitator, meeting=meeting)
+            meeting = sitting_services.start_meeting(actor=self.facilitator, meeting=meeting)
         if current is not None:
-            meeting = assembly_services.set_current_proposal(
+            meeting = sitting_services.set_current_proposal(
                 actor=self.facilitator, meeting=meeting, proposal=current
             )
         return meeting
@@ -395,7 +396,7 @@ def test_it_refuses_a_get_on_an_action(client, world):
 
 
 def test_it_answers_404_for_an_id_of_another_assembly(client, world, outsider, other_assembly):
-    theirs = assembly_services.schedule_meeting(
+    theirs = sitting_services.schedule_meeting(
         actor=outsider, assembly=other_assembly, title="Their GA"
     )
     client.force_login(world.facilitator.user)
@@ -447,7 +448,7 @@ def test_it_previews_the_outcome_before_closing_and_records_it(client, world):
     stand_aside = world.make_member("Quinn")
     meeting = world.meeting(start=True, on_agenda=[world.proposal])
     proposal_services.call_for_consensus(actor=world.facilitator, proposal=world.proposal)
-    assembly_services.set_current_proposal(
+    sitting_services.set_current_proposal(
         actor=world.facilitator, meeting=meeting, proposal=world.proposal
     )
     proposal_services.take_position(actor=world.participant, proposal=world.proposal, kind="agree")
@@ -472,7 +473,7 @@ def test_it_previews_the_outcome_before_closing_and_records_it(client, world):
 
 def test_it_does_not_preview_a_close_outside_the_call(client, world):
     meeting = world.meeting(start=True, on_agenda=[world.proposal])
-    assembly_services.set_current_proposal(
+    sitting_services.set_current_proposal(
         actor=world.facilitator, meeting=meeting, proposal=world.proposal
     )
     client.force_login(world.facilitator.user)
@@ -531,7 +532,7 @@ def test_it_shows_the_console_of_a_private_assembly_to_its_facilitator(
 def test_it_shows_the_projector_to_anyone_on_a_public_assembly(client, world, open_call):
     meeting = world.meeting(start=True, on_agenda=[open_call], current=open_call)
     proposal_services.take_position(actor=world.participant, proposal=open_call, kind="agree")
-    response = client.get(reverse("assemblies:projector", args=[world.assembly.slug]))
+    response = client.get(reverse("sittings:projector", args=[world.assembly.slug]))
     assert response.status_code == 200
     page = body(response)
     assert "<svg" in page
@@ -543,13 +544,13 @@ def test_it_shows_the_projector_to_anyone_on_a_public_assembly(client, world, op
 
 
 def test_it_shows_the_projector_without_a_proposal(client, world):
-    response = client.get(reverse("assemblies:projector", args=[world.assembly.slug]))
+    response = client.get(reverse("sittings:projector", args=[world.assembly.slug]))
     assert response.status_code == 200
     assert "Nothing on the floor yet" in body(response)
 
 
 def test_it_hides_the_projector_of_a_private_assembly(client, other_assembly, participant):
-    url = reverse("assemblies:projector", args=[other_assembly.slug])
+    url = reverse("sittings:projector", args=[other_assembly.slug])
     assert client.get(url).status_code == 404
     client.force_login(participant.user)
     response = client.get(url)
@@ -560,7 +561,7 @@ def test_it_hides_the_projector_of_a_private_assembly(client, other_assembly, pa
 def test_it_shows_the_projector_of_a_private_assembly_to_a_member(client, other_assembly, outsider):
     member = assembly_services.join_by_code(code=other_assembly.join_code, display_name="Mia")
     client.force_login(member.user)
-    response = client.get(reverse("assemblies:projector", args=[other_assembly.slug]))
+    response = client.get(reverse("sittings:projector", args=[other_assembly.slug]))
     assert response.status_code == 200
     assert other_assembly.join_code in body(response)
 
@@ -571,7 +572,7 @@ def test_it_shows_the_projector_of_a_private_assembly_to_a_member(client, other_
 def test_it_shows_the_facilitation_log_in_words(client, world):
     meeting = world.meeting(start=True)
     floor.set_timer(actor=world.facilitator, meeting=meeting, running=True, seconds=60)
-    response = client.get(reverse("assemblies:log", args=[world.assembly.slug]))
+    response = client.get(reverse("sittings:log", args=[world.assembly.slug]))
     assert response.status_code == 200
     page = body(response)
     assert "Fran opened the sitting" in page
@@ -582,7 +583,7 @@ def test_it_shows_the_facilitation_log_in_words(client, world):
 
 def test_it_renders_only_the_list_as_a_fragment(client, world):
     world.meeting(start=True)
-    response = client.get(reverse("assemblies:log", args=[world.assembly.slug]) + "?fragment=1")
+    response = client.get(reverse("sittings:log", args=[world.assembly.slug]) + "?fragment=1")
     assert response.status_code == 200
     page = body(response).strip()
     assert page.startswith('<ol class="log"')
@@ -593,7 +594,7 @@ def test_it_renders_only_the_list_as_a_fragment(client, world):
 
 def test_it_hides_the_log_of_a_private_assembly(client, other_assembly, participant):
     client.force_login(participant.user)
-    url = reverse("assemblies:log", args=[other_assembly.slug])
+    url = reverse("sittings:log", args=[other_assembly.slug])
     assert client.get(url).status_code == 404
     assert client.get(url + "?fragment=1").status_code == 404
 
@@ -613,7 +614,7 @@ def decided_sitting(world, open_call):
         actor=rosa, proposal=open_call, kind="block", reason="It breaks our safer space policy."
     )
     decision = proposal_services.close_call(actor=world.facilitator, proposal=open_call)
-    assembly_services.adjourn_meeting(actor=world.facilitator, meeting=meeting)
+    sitting_services.adjourn_meeting(actor=world.facilitator, meeting=meeting)
     return meeting, decision
 
 
@@ -636,17 +637,15 @@ def assert_full_minutes(text: str, decision) -> None:
 
 def test_it_shows_the_minutes(client, world, decided_sitting):
     meeting, decision = decided_sitting
-    response = client.get(reverse("assemblies:minutes", args=[world.assembly.slug, meeting.pk]))
+    response = client.get(reverse("sittings:minutes", args=[world.assembly.slug, meeting.pk]))
     assert response.status_code == 200
     assert_full_minutes(body(response), decision)
-    assert reverse("assemblies:minutes_md", args=[world.assembly.slug, meeting.pk]) in body(
-        response
-    )
+    assert reverse("sittings:minutes_md", args=[world.assembly.slug, meeting.pk]) in body(response)
 
 
 def test_it_downloads_the_minutes_as_markdown(client, world, decided_sitting):
     meeting, decision = decided_sitting
-    response = client.get(reverse("assemblies:minutes_md", args=[world.assembly.slug, meeting.pk]))
+    response = client.get(reverse("sittings:minutes_md", args=[world.assembly.slug, meeting.pk]))
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/markdown")
     assert response["Content-Disposition"] == (
@@ -659,11 +658,11 @@ def test_it_downloads_the_minutes_as_markdown(client, world, decided_sitting):
 
 
 def test_it_hides_the_minutes_of_a_private_assembly(client, other_assembly, outsider, participant):
-    meeting = assembly_services.schedule_meeting(
+    meeting = sitting_services.schedule_meeting(
         actor=outsider, assembly=other_assembly, title="Secret GA"
     )
     client.force_login(participant.user)
-    for name in ("assemblies:minutes", "assemblies:minutes_md"):
+    for name in ("sittings:minutes", "sittings:minutes_md"):
         response = client.get(reverse(name, args=[other_assembly.slug, meeting.pk]))
         assert response.status_code == 404
         assert "Secret GA" not in body(response)
@@ -672,10 +671,10 @@ def test_it_hides_the_minutes_of_a_private_assembly(client, other_assembly, outs
 def test_it_answers_404_for_minutes_of_another_assemblys_sitting(
     client, world, other_assembly, outsider
 ):
-    theirs = assembly_services.schedule_meeting(
+    theirs = sitting_services.schedule_meeting(
         actor=outsider, assembly=other_assembly, title="Their GA"
     )
-    url = reverse("assemblies:minutes", args=[world.assembly.slug, theirs.pk])
+    url = reverse("sittings:minutes", args=[world.assembly.slug, theirs.pk])
     assert client.get(url).status_code == 404
 
 

@@ -13,7 +13,7 @@ os.environ["DJANGO_SETTINGS_MODULE"] = "multitude.settings"
 django.setup()
 from django.test import Client
 from assemblies.models import Assembly
-from proposals import live
+from sittings import live
 assembly = Assembly.objects.get(slug="demo")
 client = Client(HTTP_HOST="localhost")
 for url in ["/", "/a/demo/", "/a/demo/projector/", "/a/demo/log/", "/api/v1/assemblies/demo/"]:

@@ -3,11 +3,11 @@
 import pytest
 from django.db import transaction
 
-from assemblies import services as assembly_services
 from core.errors import DomainError
 from core.events import Change, publish_on_commit, state_changed
 from proposals import services as proposal_services
 from proposals.models import Position
+from sittings import services as sitting_services
 
 
 @pytest.fixture
@@ -149,7 +149,7 @@ def test_it_announces_a_position_with_the_proposal_id(
 def test_it_announces_the_meeting_of_a_proposal_on_an_agenda(
     received, facilitator, participant, django_capture_on_commit_callbacks
 ):
-    meeting = assembly_services.schedule_meeting(
+    meeting = sitting_services.schedule_meeting(
         actor=facilitator, assembly=facilitator.assembly, title="GA"
     )
     proposal = proposal_services.submit_proposal(

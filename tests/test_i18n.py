@@ -8,11 +8,11 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 
-from assemblies.log_text import describe
 from assemblies.models import LogEntry, Membership
+from assemblies.rule_text import describe_rule
+from assemblies.rules import PRESETS
 from proposals.models import PositionKind
-from proposals.rule_text import describe_rule
-from proposals.rules import PRESETS
+from sittings.log_text import describe
 
 LOCALE_DIR = Path(settings.BASE_DIR) / "locale"
 LANGUAGES = ["es", "fr"]

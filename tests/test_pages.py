@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from assemblies import services as assembly_services
 from proposals import services
+from sittings import services as sitting_services
 
 
 @pytest.fixture
@@ -58,10 +59,10 @@ def test_it_answers_404_for_a_proposal_under_the_wrong_assembly(client, proposal
 
 
 def test_it_shows_the_assembly_page(client, assembly, facilitator, participant, proposal):
-    meeting = assembly_services.schedule_meeting(
+    meeting = sitting_services.schedule_meeting(
         actor=facilitator, assembly=assembly, title="Tuesday night GA"
     )
-    assembly_services.add_to_agenda(actor=facilitator, meeting=meeting, proposal=proposal)
+    sitting_services.add_to_agenda(actor=facilitator, meeting=meeting, proposal=proposal)
     response = client.get(assembly.get_absolute_url())
     body = response.content.decode()
     assert "Tuesday night GA" in body

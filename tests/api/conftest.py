@@ -11,6 +11,7 @@ from assemblies import services as assembly_services
 from assemblies.models import Assembly, Meeting
 from proposals import services as proposal_services
 from proposals.models import Decision, Proposal
+from sittings import services as sitting_services
 from tests.conftest import make_user
 
 
@@ -80,7 +81,7 @@ def _build_world(visibility: str) -> World:
     proposal_services.call_for_consensus(actor=facilitator, proposal=done)
     proposal_services.take_position(actor=members["voter"], proposal=done, kind="agree")
     decision = proposal_services.close_call(actor=facilitator, proposal=done)
-    meeting = assembly_services.schedule_meeting(actor=facilitator, assembly=assembly, title="S")
+    meeting = sitting_services.schedule_meeting(actor=facilitator, assembly=assembly, title="S")
     return World(assembly, members, draft, call, decision, meeting)
 
 

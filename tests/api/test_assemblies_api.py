@@ -6,6 +6,7 @@ from rest_framework.authtoken.models import Token
 
 from assemblies import services as assembly_services
 from assemblies.models import Assembly, Membership, Role
+from sittings import services as sitting_services
 from tests.conftest import make_user
 
 A = "/api/v1/assemblies/liberty-square/"
@@ -267,7 +268,7 @@ def test_lists_take_a_constant_number_of_queries(
     def grow(n):
         for i in range(n):
             make_member()
-            assembly_services.schedule_meeting(actor=facilitator, assembly=assembly, title=f"S{i}")
+            sitting_services.schedule_meeting(actor=facilitator, assembly=assembly, title=f"S{i}")
             assembly_services.create_assembly(actor=facilitator.user, name=f"Assembly {i}")
 
     url = "/api/v1/assemblies/" if path == "" else A + path

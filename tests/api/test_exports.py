@@ -10,10 +10,10 @@ from jsonschema import Draft3Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT3
 
-from assemblies import services as assembly_services
 from proposals import services as proposal_services
 from proposals.exports import spreadsheet_safe
 from proposals.models import Decision
+from sittings import services as sitting_services
 
 A = "/api/v1/assemblies/liberty-square/"
 POPOLO = Path(__file__).resolve().parent.parent / "fixtures" / "popolo-schemas"
@@ -156,10 +156,10 @@ def test_the_popolo_validator_does_reject_bad_documents():
 
 @pytest.fixture
 def sitting(assembly, facilitator, participant, make_member):
-    meeting = assembly_services.schedule_meeting(
+    meeting = sitting_services.schedule_meeting(
         actor=facilitator, assembly=assembly, title="Thursday GA", location="The steps"
     )
-    assembly_services.start_meeting(actor=facilitator, meeting=meeting)
+    sitting_services.start_meeting(actor=facilitator, meeting=meeting)
     proposal = proposal_services.submit_proposal(
         actor=participant, title="Kitchen tarp", text="Buy a tarp.", meeting=meeting
     )
@@ -191,7 +191,7 @@ def sitting(assembly, facilitator, participant, make_member):
         actor=worrier, proposal=proposal, kind="stand_aside", reason="Still windy"
     )
     proposal_services.close_call(actor=facilitator, proposal=proposal)
-    assembly_services.adjourn_meeting(actor=facilitator, meeting=meeting)
+    sitting_services.adjourn_meeting(actor=facilitator, meeting=meeting)
     return meeting
 
 
@@ -219,7 +219,7 @@ def test_minutes_tell_the_sitting(client_as, sitting):
 
 
 def test_minutes_of_a_private_sitting_are_hidden(client_as, other_assembly, outsider):
-    meeting = assembly_services.schedule_meeting(
+    meeting = sitting_services.schedule_meeting(
         actor=outsider, assembly=other_assembly, title="Secret"
     )
     assert client_as(None).get(f"/api/v1/meetings/{meeting.pk}/minutes.md").status_code == 404

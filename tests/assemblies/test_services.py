@@ -21,9 +21,10 @@ from assemblies.models import (
     MembershipStatus,
     Role,
 )
+from assemblies.rules import PRESETS
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from proposals import services as proposal_services
-from proposals.rules import PRESETS
+from sittings import services as sitting_services
 from tests.fixtures.state import db_state
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -52,12 +53,14 @@ def pending_member(assembly, facilitator):
 
 @pytest.fixture
 def meeting(assembly, facilitator):
-    return services.schedule_meeting(actor=facilitator, assembly=assembly, title="Evening GA")
+    return sitting_services.schedule_meeting(
+        actor=facilitator, assembly=assembly, title="Evening GA"
+    )
 
 
 @pytest.fixture
 def live_meeting(meeting, facilitator):
-    return services.start_meeting(actor=facilitator, meeting=meeting)
+    return sitting_services.start_meeting(actor=facilitator, meeting=meeting)
 
 
 def submit(author, title="Open the kitchen at 8", meeting=None):
@@ -577,7 +580,7 @@ def test_it_stops_the_old_code_working_after_rotation(assembly, facilitator):
 
 def test_it_schedules_a_meeting(assembly, facilitator):
     when = timezone.now() + timedelta(days=1)
-    meeting = services.schedule_meeting(
+    meeting = sitting_services.schedule_meeting(
         actor=facilitator, assembly=assembly, title=" Sunday  GA ", scheduled_for=when
     )
     assert meeting.state == MeetingState.SCHEDULED
@@ -591,7 +594,9 @@ def test_it_schedules_a_meeting(assembly, facilitator):
 def test_it_refuses_a_meeting_without_a_title(assembly, facilitator):
     before = db_state()
     refused(
-        lambda: services.schedule_meeting(actor=facilitator, assembly=assembly, title="   "),
+        lambda: sitting_services.schedule_meeting(
+            actor=facilitator, assembly=assembly, title="   "
+        ),
         DomainError,
         "title_required",
     )
@@ -605,10 +610,10 @@ def test_it_starts_a_scheduled_meeting(live_meeting):
 
 
 def test_it_allows_only_one_meeting_in_session_per_assembly(assembly, facilitator, live_meeting):
-    second = services.schedule_meeting(actor=facilitator, assembly=assembly, title="Second")
+    second = sitting_services.schedule_meeting(actor=facilitator, assembly=assembly, title="Second")
     before = db_state()
     refused(
-        lambda: services.start_meeting(actor=facilitator, meeting=second),
+        lambda: sitting_services.start_meeting(actor=facilitator, meeting=second),
         Conflict,
         "meeting_in_session",
     )
@@ -616,21 +621,23 @@ def test_it_allows_only_one_meeting_in_session_per_assembly(assembly, facilitato
 
 
 def test_it_lets_two_assemblies_sit_at_the_same_time(live_meeting, other_assembly, outsider):
-    theirs = services.schedule_meeting(actor=outsider, assembly=other_assembly, title="Theirs")
-    services.start_meeting(actor=outsider, meeting=theirs)
+    theirs = sitting_services.schedule_meeting(
+        actor=outsider, assembly=other_assembly, title="Theirs"
+    )
+    sitting_services.start_meeting(actor=outsider, meeting=theirs)
     assert Meeting.objects.filter(state=MeetingState.IN_SESSION).count() == 2
 
 
 def test_it_refuses_to_start_a_meeting_twice(facilitator, live_meeting):
     refused(
-        lambda: services.start_meeting(actor=facilitator, meeting=live_meeting),
+        lambda: sitting_services.start_meeting(actor=facilitator, meeting=live_meeting),
         Conflict,
         "meeting_not_scheduled",
     )
 
 
 def test_it_adjourns_a_meeting_in_session(facilitator, live_meeting):
-    services.adjourn_meeting(actor=facilitator, meeting=live_meeting)
+    sitting_services.adjourn_meeting(actor=facilitator, meeting=live_meeting)
     live_meeting.refresh_from_db()
     assert live_meeting.state == MeetingState.ADJOURNED
     assert live_meeting.ended_at >= live_meeting.started_at
@@ -638,25 +645,25 @@ def test_it_adjourns_a_meeting_in_session(facilitator, live_meeting):
 
 def test_it_refuses_to_adjourn_a_meeting_not_in_session(facilitator, meeting):
     refused(
-        lambda: services.adjourn_meeting(actor=facilitator, meeting=meeting),
+        lambda: sitting_services.adjourn_meeting(actor=facilitator, meeting=meeting),
         Conflict,
         "meeting_not_in_session",
     )
 
 
 def test_it_refuses_to_restart_an_adjourned_meeting(facilitator, live_meeting):
-    services.adjourn_meeting(actor=facilitator, meeting=live_meeting)
+    sitting_services.adjourn_meeting(actor=facilitator, meeting=live_meeting)
     refused(
-        lambda: services.start_meeting(actor=facilitator, meeting=live_meeting),
+        lambda: sitting_services.start_meeting(actor=facilitator, meeting=live_meeting),
         Conflict,
         "meeting_not_scheduled",
     )
 
 
 def test_it_lets_another_meeting_start_after_adjournment(assembly, facilitator, live_meeting):
-    services.adjourn_meeting(actor=facilitator, meeting=live_meeting)
-    second = services.schedule_meeting(actor=facilitator, assembly=assembly, title="Second")
-    services.start_meeting(actor=facilitator, meeting=second)
+    sitting_services.adjourn_meeting(actor=facilitator, meeting=live_meeting)
+    second = sitting_services.schedule_meeting(actor=facilitator, assembly=assembly, title="Second")
+    sitting_services.start_meeting(actor=facilitator, meeting=second)
     second.refresh_from_db()
     assert second.state == MeetingState.IN_SESSION
 
@@ -667,7 +674,8 @@ def test_it_lets_another_meeting_start_after_adjournment(assembly, facilitator, 
 def test_it_numbers_agenda_items_in_order(facilitator, participant, meeting):
     proposals = [submit(participant, title=f"Item {n}") for n in range(3)]
     items = [
-        services.add_to_agenda(actor=facilitator, meeting=meeting, proposal=p) for p in proposals
+        sitting_services.add_to_agenda(actor=facilitator, meeting=meeting, proposal=p)
+        for p in proposals
     ]
     assert [item.position for item in items] == [1, 2, 3]
     assert [item.proposal for item in meeting.agenda_items.all()] == proposals
@@ -678,8 +686,8 @@ def test_it_numbers_agenda_items_in_order(facilitator, participant, meeting):
 
 def test_it_adds_a_proposal_to_the_agenda_only_once(facilitator, participant, meeting):
     proposal = submit(participant)
-    first = services.add_to_agenda(actor=facilitator, meeting=meeting, proposal=proposal)
-    again = services.add_to_agenda(actor=facilitator, meeting=meeting, proposal=proposal)
+    first = sitting_services.add_to_agenda(actor=facilitator, meeting=meeting, proposal=proposal)
+    again = sitting_services.add_to_agenda(actor=facilitator, meeting=meeting, proposal=proposal)
     assert again.pk == first.pk
     assert meeting.agenda_items.count() == 1
     assert facilitator.assembly.log_entries.filter(action="assemblies.agenda.added").count() == 1
@@ -689,7 +697,9 @@ def test_it_continues_numbering_after_a_proposal_submitted_to_the_meeting(
     facilitator, participant, meeting
 ):
     submitted = submit(participant, title="Submitted", meeting=meeting)
-    added = services.add_to_agenda(actor=facilitator, meeting=meeting, proposal=submit(participant))
+    added = sitting_services.add_to_agenda(
+        actor=facilitator, meeting=meeting, proposal=submit(participant)
+    )
     assert submitted.agenda_items.get().position == 1
     assert added.position == 2
 
@@ -698,7 +708,7 @@ def test_it_answers_not_found_for_another_assemblys_proposal(facilitator, meetin
     theirs = submit(outsider)
     before = db_state()
     refused(
-        lambda: services.add_to_agenda(actor=facilitator, meeting=meeting, proposal=theirs),
+        lambda: sitting_services.add_to_agenda(actor=facilitator, meeting=meeting, proposal=theirs),
         NotFound,
         "proposal_not_found",
     )
@@ -706,10 +716,12 @@ def test_it_answers_not_found_for_another_assemblys_proposal(facilitator, meetin
 
 
 def test_it_refuses_to_add_to_an_adjourned_meeting(facilitator, participant, live_meeting):
-    services.adjourn_meeting(actor=facilitator, meeting=live_meeting)
+    sitting_services.adjourn_meeting(actor=facilitator, meeting=live_meeting)
     proposal = submit(participant)
     refused(
-        lambda: services.add_to_agenda(actor=facilitator, meeting=live_meeting, proposal=proposal),
+        lambda: sitting_services.add_to_agenda(
+            actor=facilitator, meeting=live_meeting, proposal=proposal
+        ),
         Conflict,
         "meeting_adjourned",
     )
@@ -721,7 +733,9 @@ def test_it_refuses_to_add_a_withdrawn_proposal(facilitator, participant, meetin
     proposal_services.withdraw_proposal(actor=participant, proposal=proposal)
     proposal.refresh_from_db()
     refused(
-        lambda: services.add_to_agenda(actor=facilitator, meeting=meeting, proposal=proposal),
+        lambda: sitting_services.add_to_agenda(
+            actor=facilitator, meeting=meeting, proposal=proposal
+        ),
         Conflict,
         "proposal_final",
     )
@@ -729,8 +743,10 @@ def test_it_refuses_to_add_a_withdrawn_proposal(facilitator, participant, meetin
 
 def test_it_sets_the_current_proposal_from_the_agenda(facilitator, participant, live_meeting):
     proposal = submit(participant)
-    services.add_to_agenda(actor=facilitator, meeting=live_meeting, proposal=proposal)
-    services.set_current_proposal(actor=facilitator, meeting=live_meeting, proposal=proposal)
+    sitting_services.add_to_agenda(actor=facilitator, meeting=live_meeting, proposal=proposal)
+    sitting_services.set_current_proposal(
+        actor=facilitator, meeting=live_meeting, proposal=proposal
+    )
     live_meeting.refresh_from_db()
     assert live_meeting.current_proposal == proposal
     entry = live_meeting.log_entries.get(action="assemblies.meeting.current_proposal")
@@ -739,8 +755,10 @@ def test_it_sets_the_current_proposal_from_the_agenda(facilitator, participant, 
 
 def test_it_clears_the_current_proposal(facilitator, participant, live_meeting):
     proposal = submit(participant, meeting=live_meeting)
-    services.set_current_proposal(actor=facilitator, meeting=live_meeting, proposal=proposal)
-    services.set_current_proposal(actor=facilitator, meeting=live_meeting, proposal=None)
+    sitting_services.set_current_proposal(
+        actor=facilitator, meeting=live_meeting, proposal=proposal
+    )
+    sitting_services.set_current_proposal(actor=facilitator, meeting=live_meeting, proposal=None)
     live_meeting.refresh_from_db()
     assert live_meeting.current_proposal is None
 
@@ -749,7 +767,7 @@ def test_it_refuses_a_current_proposal_not_on_the_agenda(facilitator, participan
     proposal = submit(participant)
     before = db_state()
     refused(
-        lambda: services.set_current_proposal(
+        lambda: sitting_services.set_current_proposal(
             actor=facilitator, meeting=live_meeting, proposal=proposal
         ),
         Conflict,
@@ -761,7 +779,7 @@ def test_it_refuses_a_current_proposal_not_on_the_agenda(facilitator, participan
 def test_it_refuses_a_current_proposal_before_the_meeting_starts(facilitator, participant, meeting):
     proposal = submit(participant, meeting=meeting)
     refused(
-        lambda: services.set_current_proposal(
+        lambda: sitting_services.set_current_proposal(
             actor=facilitator, meeting=meeting, proposal=proposal
         ),
         Conflict,
@@ -775,9 +793,11 @@ def test_it_refuses_a_current_proposal_before_the_meeting_starts(facilitator, pa
 @pytest.fixture
 def stage(assembly, facilitator, participant, make_member, pending_member):
     """Objects for every facilitator-only service to act on."""
-    scheduled = services.schedule_meeting(actor=facilitator, assembly=assembly, title="Later")
-    live = services.schedule_meeting(actor=facilitator, assembly=assembly, title="Now")
-    services.start_meeting(actor=facilitator, meeting=live)
+    scheduled = sitting_services.schedule_meeting(
+        actor=facilitator, assembly=assembly, title="Later"
+    )
+    live = sitting_services.schedule_meeting(actor=facilitator, assembly=assembly, title="Now")
+    sitting_services.start_meeting(actor=facilitator, meeting=live)
     proposal = submit(participant, meeting=live)
     loose = submit(participant, title="Not on an agenda yet")
     return {
@@ -817,27 +837,27 @@ FACILITATOR_ONLY = {
         "assembly_not_found",
     ),
     "schedule_meeting": (
-        lambda actor, s: services.schedule_meeting(
+        lambda actor, s: sitting_services.schedule_meeting(
             actor=actor, assembly=s["assembly"], title="Rogue sitting"
         ),
         "assembly_not_found",
     ),
     "start_meeting": (
-        lambda actor, s: services.start_meeting(actor=actor, meeting=s["scheduled"]),
+        lambda actor, s: sitting_services.start_meeting(actor=actor, meeting=s["scheduled"]),
         "meeting_not_found",
     ),
     "adjourn_meeting": (
-        lambda actor, s: services.adjourn_meeting(actor=actor, meeting=s["live"]),
+        lambda actor, s: sitting_services.adjourn_meeting(actor=actor, meeting=s["live"]),
         "meeting_not_found",
     ),
     "add_to_agenda": (
-        lambda actor, s: services.add_to_agenda(
+        lambda actor, s: sitting_services.add_to_agenda(
             actor=actor, meeting=s["live"], proposal=s["loose"]
         ),
         "meeting_not_found",
     ),
     "set_current_proposal": (
-        lambda actor, s: services.set_current_proposal(
+        lambda actor, s: sitting_services.set_current_proposal(
             actor=actor, meeting=s["live"], proposal=s["proposal"]
         ),
         "meeting_not_found",
@@ -888,11 +908,11 @@ def test_it_refuses_facilitator_only_services_to_a_facilitator_who_left(
 
 
 def test_it_logs_facilitator_actions_with_namespaced_codes(assembly, facilitator, participant):
-    meeting = services.schedule_meeting(actor=facilitator, assembly=assembly, title="GA")
-    services.start_meeting(actor=facilitator, meeting=meeting)
+    meeting = sitting_services.schedule_meeting(actor=facilitator, assembly=assembly, title="GA")
+    sitting_services.start_meeting(actor=facilitator, meeting=meeting)
     services.change_role(actor=facilitator, member=participant, role=Role.OBSERVER)
     services.rotate_join_code(actor=facilitator, assembly=assembly)
-    services.adjourn_meeting(actor=facilitator, meeting=meeting)
+    sitting_services.adjourn_meeting(actor=facilitator, meeting=meeting)
     actions = list(assembly.log_entries.order_by("id").values_list("action", flat=True))
     assert actions == [
         "assemblies.assembly.created",

@@ -12,6 +12,7 @@ from playwright.sync_api import Page, expect
 from assemblies import services as assembly_services
 from proposals import services as proposal_services
 from proposals.models import Position
+from sittings import services as sitting_services
 
 pytestmark = pytest.mark.browser
 
@@ -92,15 +93,15 @@ def scene(open_call, assembly, facilitator, participant, make_member):
     proposal_services.open_temperature_check(actor=facilitator, proposal=discussed)
     proposal_services.give_reading(actor=ada, proposal=discussed, reading="up")
 
-    meeting = assembly_services.schedule_meeting(
+    meeting = sitting_services.schedule_meeting(
         actor=facilitator,
         assembly=assembly,
         title="Sunday sitting",
         scheduled_for=timezone.now() + timedelta(days=2),
         location="Liberty Square",
     )
-    assembly_services.add_to_agenda(actor=facilitator, meeting=meeting, proposal=call)
-    assembly_services.add_to_agenda(actor=facilitator, meeting=meeting, proposal=discussed)
+    sitting_services.add_to_agenda(actor=facilitator, meeting=meeting, proposal=call)
+    sitting_services.add_to_agenda(actor=facilitator, meeting=meeting, proposal=discussed)
 
     guest = assembly_services.join_by_code(
         code=assembly.join_code, display_name="Gus", user=AnonymousUser()

@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from assemblies import services as assembly_services
 from proposals.models import Decision, Position
+from sittings import services as sitting_services
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -55,11 +56,11 @@ def test_a_position_in_one_browser_changes_the_tally_in_another_within_a_second(
 def test_a_facilitator_runs_a_proposal_from_presentation_to_decision(
     browser, server, assembly, facilitator, participant, make_member, proposal
 ):
-    meeting = assembly_services.schedule_meeting(
+    meeting = sitting_services.schedule_meeting(
         actor=facilitator, assembly=assembly, title="Thursday GA"
     )
-    assembly_services.add_to_agenda(actor=facilitator, meeting=meeting, proposal=proposal)
-    assembly_services.start_meeting(actor=facilitator, meeting=meeting)
+    sitting_services.add_to_agenda(actor=facilitator, meeting=meeting, proposal=proposal)
+    sitting_services.start_meeting(actor=facilitator, meeting=meeting)
     ana = make_member("Ana")
     console = logged_in_page(browser, server, facilitator, phone=False)
     console.goto(f"{server['http']}/a/{assembly.slug}/console/")
@@ -119,9 +120,9 @@ def test_a_facilitator_runs_a_proposal_from_presentation_to_decision(
 def test_two_facilitators_consoles_stay_in_sync(
     browser, server, assembly, facilitator, make_member, proposal
 ):
-    meeting = assembly_services.schedule_meeting(actor=facilitator, assembly=assembly, title="GA")
-    assembly_services.add_to_agenda(actor=facilitator, meeting=meeting, proposal=proposal)
-    assembly_services.start_meeting(actor=facilitator, meeting=meeting)
+    meeting = sitting_services.schedule_meeting(actor=facilitator, assembly=assembly, title="GA")
+    sitting_services.add_to_agenda(actor=facilitator, meeting=meeting, proposal=proposal)
+    sitting_services.start_meeting(actor=facilitator, meeting=meeting)
     second = assembly_services.change_role(
         actor=facilitator, member=make_member("Sol"), role="facilitator"
     )

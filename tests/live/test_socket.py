@@ -9,8 +9,8 @@ from rest_framework.authtoken.models import Token
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from assemblies import services as assembly_services
 from proposals.models import Position
+from sittings import services as sitting_services
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -59,10 +59,10 @@ def server(start_server):
 
 @pytest.fixture
 def meeting(assembly, facilitator, open_call):
-    meeting = assembly_services.schedule_meeting(actor=facilitator, assembly=assembly, title="GA")
-    assembly_services.add_to_agenda(actor=facilitator, meeting=meeting, proposal=open_call)
-    assembly_services.start_meeting(actor=facilitator, meeting=meeting)
-    return assembly_services.set_current_proposal(
+    meeting = sitting_services.schedule_meeting(actor=facilitator, assembly=assembly, title="GA")
+    sitting_services.add_to_agenda(actor=facilitator, meeting=meeting, proposal=open_call)
+    sitting_services.start_meeting(actor=facilitator, meeting=meeting)
+    return sitting_services.set_current_proposal(
         actor=facilitator, meeting=meeting, proposal=open_call
     )
 
@@ -242,7 +242,7 @@ def stack_rows() -> list[dict]:
 
 
 def test_it_refuses_a_facilitation_frame_of_a_participant(server, assembly, participant, meeting):
-    from assemblies import floor
+    from sittings import floor
 
     floor.raise_hand(actor=participant, meeting=meeting, kind="speak")
     before = stack_rows()
@@ -259,8 +259,8 @@ def test_it_refuses_a_facilitation_frame_of_a_participant(server, assembly, part
 def test_it_lets_the_facilitator_call_the_next_speaker_over_the_socket(
     server, assembly, facilitator, participant, meeting
 ):
-    from assemblies import floor
     from assemblies.models import Meeting, StackEntry
+    from sittings import floor
 
     entry = floor.raise_hand(actor=participant, meeting=meeting, kind="speak")
     with open_socket(server, assembly.slug, facilitator) as ws:

@@ -1,4 +1,4 @@
-"""Tests for proposals.rules: the pure decision logic, no Django needed."""
+"""Tests for assemblies.rules: the pure decision logic, no Django needed."""
 
 import json
 from dataclasses import replace
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from proposals.rules import (
+from assemblies.rules import (
     PRESET_LABELS,
     PRESETS,
     DecisionRule,

@@ -10,10 +10,12 @@ import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
 
+from assemblies import rules
 from assemblies import services as assembly_services
 from assemblies.models import Membership
+from assemblies.rules import PRESETS
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
-from proposals import chain, history, rules, services
+from proposals import chain, history, services
 from proposals.models import (
     Comment,
     CommentStatus,
@@ -25,8 +27,8 @@ from proposals.models import (
     Revision,
     TemperatureReading,
 )
-from proposals.rules import PRESETS
 from proposals.selectors import current_positions, tally_for
+from sittings import services as sitting_services
 from tests.fixtures.state import db_state
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -138,7 +140,7 @@ def test_it_refuses_a_title_longer_than_200_characters(participant):
 
 
 def test_it_puts_a_proposal_submitted_to_a_meeting_on_its_agenda(facilitator, participant):
-    meeting = assembly_services.schedule_meeting(
+    meeting = sitting_services.schedule_meeting(
         actor=facilitator, assembly=facilitator.assembly, title="GA"
     )
     first = submit(participant, meeting=meeting)
@@ -152,7 +154,7 @@ def test_it_puts_a_proposal_submitted_to_a_meeting_on_its_agenda(facilitator, pa
 
 
 def test_it_answers_not_found_for_a_meeting_of_another_assembly(participant, outsider):
-    theirs = assembly_services.schedule_meeting(
+    theirs = sitting_services.schedule_meeting(
         actor=outsider, assembly=outsider.assembly, title="Theirs"
     )
     before = db_state()
@@ -161,11 +163,11 @@ def test_it_answers_not_found_for_a_meeting_of_another_assembly(participant, out
 
 
 def test_it_refuses_a_proposal_for_an_adjourned_meeting(facilitator, participant):
-    meeting = assembly_services.schedule_meeting(
+    meeting = sitting_services.schedule_meeting(
         actor=facilitator, assembly=facilitator.assembly, title="GA"
     )
-    assembly_services.start_meeting(actor=facilitator, meeting=meeting)
-    assembly_services.adjourn_meeting(actor=facilitator, meeting=meeting)
+    sitting_services.start_meeting(actor=facilitator, meeting=meeting)
+    sitting_services.adjourn_meeting(actor=facilitator, meeting=meeting)
     before = db_state()
     refused(lambda: submit(participant, meeting=meeting), Conflict, "meeting_adjourned")
     assert db_state() == before
@@ -1416,7 +1418,7 @@ def test_it_does_not_log_participant_actions(proposal, participant, make_member,
 
 
 def test_it_logs_a_meeting_proposal_against_its_meeting(facilitator, participant, assembly):
-    meeting = assembly_services.schedule_meeting(actor=facilitator, assembly=assembly, title="GA")
+    meeting = sitting_services.schedule_meeting(actor=facilitator, assembly=assembly, title="GA")
     proposal = submit(participant, meeting=meeting)
     services.set_phase(actor=facilitator, proposal=proposal, phase="presented")
     entry = assembly.log_entries.get(action="proposals.phase.changed")

@@ -13,6 +13,7 @@ from assemblies import services as assembly_services
 from assemblies.models import LogEntry, StackEntry
 from proposals import services
 from proposals.models import Comment, Position
+from sittings import services as sitting_services
 
 ROLES = ["anonymous", "outsider", "observer", "participant", "facilitator"]
 
@@ -25,13 +26,13 @@ def private(other_assembly, outsider, make_user_in):
         "participant": make_user_in(other_assembly, "Pia"),
         "observer": make_user_in(other_assembly, "Obi", role="observer"),
     }
-    meeting = assembly_services.schedule_meeting(
+    meeting = sitting_services.schedule_meeting(
         actor=outsider, assembly=other_assembly, title="Closed-door GA"
     )
     proposal = services.submit_proposal(actor=people["participant"], title="Secret", text="Hush")
-    assembly_services.add_to_agenda(actor=outsider, meeting=meeting, proposal=proposal)
-    assembly_services.start_meeting(actor=outsider, meeting=meeting)
-    assembly_services.set_current_proposal(actor=outsider, meeting=meeting, proposal=proposal)
+    sitting_services.add_to_agenda(actor=outsider, meeting=meeting, proposal=proposal)
+    sitting_services.start_meeting(actor=outsider, meeting=meeting)
+    sitting_services.set_current_proposal(actor=outsider, meeting=meeting, proposal=proposal)
     services.call_for_consensus(actor=outsider, proposal=proposal)
     return {"assembly": other_assembly, "meeting": meeting, "proposal": proposal, **people}
 
@@ -63,13 +64,13 @@ def login_as(client, role, private, participant_elsewhere):
 def private_pages(private):
     slug, proposal, meeting = private["assembly"].slug, private["proposal"], private["meeting"]
     return [
-        reverse("assemblies:detail", args=[slug]),
+        reverse("sittings:assembly", args=[slug]),
         reverse("proposals:detail", args=[slug, proposal.pk]),
         reverse("proposals:diff", args=[slug, proposal.pk]),
-        reverse("assemblies:projector", args=[slug]),
-        reverse("assemblies:log", args=[slug]),
-        reverse("assemblies:minutes", args=[slug, meeting.pk]),
-        reverse("assemblies:minutes_md", args=[slug, meeting.pk]),
+        reverse("sittings:projector", args=[slug]),
+        reverse("sittings:log", args=[slug]),
+        reverse("sittings:minutes", args=[slug, meeting.pk]),
+        reverse("sittings:minutes_md", args=[slug, meeting.pk]),
         reverse("proposals:new", args=[slug]),
     ]
 
@@ -89,7 +90,7 @@ def test_private_pages_are_404_to_everyone_outside(client, private, participant,
 @pytest.mark.parametrize("role", ROLES)
 def test_only_facilitators_reach_the_console(client, private, participant, role):
     login_as(client, role, private, participant)
-    response = client.get(reverse("assemblies:console", args=[private["assembly"].slug]))
+    response = client.get(reverse("sittings:console", args=[private["assembly"].slug]))
     expected = {"anonymous": 404, "outsider": 404, "observer": 403, "participant": 403}
     assert response.status_code == expected.get(role, 200)
 
@@ -107,10 +108,10 @@ def test_nobody_outside_can_write_into_the_private_proposal(client, private, par
         ),
         (reverse("proposals:reading", args=[slug, proposal.pk]), {"reading": "up"}),
         (
-            reverse("assemblies:console_action", args=[slug, "call-next"]),
+            reverse("sittings:console_action", args=[slug, "call-next"]),
             {"meeting": private["meeting"].pk},
         ),
-        (reverse("assemblies:console_action", args=[slug, "close"]), {"proposal": proposal.pk}),
+        (reverse("sittings:console_action", args=[slug, "close"]), {"proposal": proposal.pk}),
     ]:
         response = client.post(url, data)
         assert response.status_code in (302, 403, 404), url

@@ -4,15 +4,15 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from assemblies import console
-from assemblies import services as assembly_services
 from proposals import services
+from sittings import console
+from sittings import services as sitting_services
 from tests.fixtures.state import db_state
 
 
 @pytest.fixture
 def forms(assembly, facilitator, participant, proposal):
-    meeting = assembly_services.schedule_meeting(actor=facilitator, assembly=assembly, title="GA")
+    meeting = sitting_services.schedule_meeting(actor=facilitator, assembly=assembly, title="GA")
     question = services.add_comment(actor=participant, proposal=proposal, kind="question", text="?")
     slug, pk = assembly.slug, proposal.pk
     urls = [
@@ -37,9 +37,7 @@ def forms(assembly, facilitator, participant, proposal):
         f"/api/v1/proposals/{pk}/positions/",
         f"/api/v1/proposals/{pk}/call-for-consensus/",
     ]
-    urls += [
-        reverse("assemblies:console_action", args=[slug, action]) for action in console.ACTIONS
-    ]
+    urls += [reverse("sittings:console_action", args=[slug, action]) for action in console.ACTIONS]
     return {"urls": urls, "meeting": meeting}
 
 

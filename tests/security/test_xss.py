@@ -14,7 +14,9 @@ import pytest
 from django.urls import reverse
 
 from assemblies import services as assembly_services
-from proposals import live, services
+from proposals import services
+from sittings import live
+from sittings import services as sitting_services
 
 PAYLOADS = [
     "<script>alert('xss-1')</script>",
@@ -71,14 +73,14 @@ def poisoned(assembly, facilitator, participant, make_member):
     assembly_services.update_assembly(
         actor=facilitator, assembly=assembly, description=PAYLOAD_TEXT
     )
-    meeting = assembly_services.schedule_meeting(
+    meeting = sitting_services.schedule_meeting(
         actor=facilitator, assembly=assembly, title="GA " + PAYLOADS[1]
     )
     evil = make_member(PAYLOADS[2][:80])
     proposal = services.submit_proposal(actor=evil, title=PAYLOADS[0], text=PAYLOAD_TEXT)
-    assembly_services.add_to_agenda(actor=facilitator, meeting=meeting, proposal=proposal)
-    assembly_services.start_meeting(actor=facilitator, meeting=meeting)
-    assembly_services.set_current_proposal(actor=facilitator, meeting=meeting, proposal=proposal)
+    sitting_services.add_to_agenda(actor=facilitator, meeting=meeting, proposal=proposal)
+    sitting_services.start_meeting(actor=facilitator, meeting=meeting)
+    sitting_services.set_current_proposal(actor=facilitator, meeting=meeting, proposal=proposal)
     question = services.add_comment(
         actor=participant, proposal=proposal, kind="question", text=PAYLOAD_TEXT
     )
@@ -109,10 +111,10 @@ def page_urls(assembly, proposal, meeting):
         assembly.get_absolute_url(),
         proposal.get_absolute_url(),
         reverse("proposals:diff", args=[slug, proposal.pk]) + "?from=1&to=2",
-        reverse("assemblies:projector", args=[slug]),
-        reverse("assemblies:console", args=[slug]),
-        reverse("assemblies:log", args=[slug]),
-        reverse("assemblies:minutes", args=[slug, meeting.pk]),
+        reverse("sittings:projector", args=[slug]),
+        reverse("sittings:console", args=[slug]),
+        reverse("sittings:log", args=[slug]),
+        reverse("sittings:minutes", args=[slug, meeting.pk]),
     ]
 
 
@@ -130,7 +132,7 @@ def test_it_renders_the_decided_page_and_minutes_inert(client, assembly, facilit
     for url in page_urls(assembly, poisoned["proposal"], poisoned["meeting"]):
         assert_inert(client.get(url).content.decode(), url)
     markdown = client.get(
-        reverse("assemblies:minutes_md", args=[assembly.slug, poisoned["meeting"].pk])
+        reverse("sittings:minutes_md", args=[assembly.slug, poisoned["meeting"].pk])
     )
     assert markdown["Content-Type"].startswith("text/markdown")
     assert markdown["Content-Disposition"].startswith("attachment")

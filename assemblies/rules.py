@@ -48,6 +48,7 @@ from fractions import Fraction
 from typing import Any
 
 __all__ = [
+    "DEFAULT_RULE",
     "PRESETS",
     "PRESET_LABELS",
     "DecisionRule",
@@ -420,3 +421,7 @@ def _extra_clauses(rule: DecisionRule) -> list[str]:
 def _count(n: int, noun: str) -> str:
     """``"one block"``, ``"2 blocks"``... words for small counts read better in a sentence."""
     return f"{_COUNT_WORDS.get(n, n)} {noun}{'' if n == 1 else 's'}"
+
+
+# What an assembly decides by until it chooses otherwise.
+DEFAULT_RULE = PRESETS["consensus"]

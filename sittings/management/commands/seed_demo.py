@@ -16,6 +16,7 @@ from assemblies.models import Assembly, Membership, Role, Visibility
 from core.errors import Conflict
 from proposals import services as proposal_services
 from proposals.models import CommentKind, Phase, PositionKind, Proposal, Reading
+from sittings import services as sitting_services
 
 DEMO_SLUG = "demo"
 DEMO_NAME = "Demo General Assembly"
@@ -224,14 +225,14 @@ class Command(BaseCommand):
         )
         assembly_services.change_role(actor=fac, member=observer, role=Role.OBSERVER)
 
-        meeting = assembly_services.schedule_meeting(
+        meeting = sitting_services.schedule_meeting(
             actor=fac,
             assembly=assembly,
             title="Tonight's general assembly",
             scheduled_for=timezone.now().replace(second=0, microsecond=0),
             location="Liberty Square, by the kitchen tent (and online)",
         )
-        meeting = assembly_services.start_meeting(actor=fac, meeting=meeting)
+        meeting = sitting_services.start_meeting(actor=fac, meeting=meeting)
 
         self._tarp(fac, m, meeting)
         self._drums(fac, m, meeting)
@@ -239,7 +240,7 @@ class Command(BaseCommand):
         self._library(fac, m, meeting)
         self._noise(fac, m, meeting)
         self._meeting_time(fac, m, meeting)
-        assembly_services.set_current_proposal(actor=fac, meeting=meeting, proposal=solidarity)
+        sitting_services.set_current_proposal(actor=fac, meeting=meeting, proposal=solidarity)
         return assembly
 
     def _phases(self, fac: Membership, proposal: Proposal, *phases: str) -> Proposal:

@@ -3,7 +3,7 @@
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from proposals.rules import DecisionRule, canonical_fraction
+from assemblies.rules import DecisionRule, canonical_fraction
 
 
 def describe_rule(rule: DecisionRule) -> str:

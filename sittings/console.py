@@ -15,7 +15,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from assemblies import floor, log_text, selectors, services
+from assemblies import rules, selectors, services
 from assemblies.access import get_assembly_for, require_facilitator
 from assemblies.models import (
     AgendaItem,
@@ -26,14 +26,15 @@ from assemblies.models import (
     MembershipStatus,
     StackEntry,
 )
+from assemblies.rule_text import describe_rule
 from core.errors import DomainError, NotFound
 from core.http import domain_errors_as_pages
 from core.markdown import render_markdown
-from proposals import live, minutes, rules
 from proposals import services as proposal_services
 from proposals.models import DISCUSSION_PHASES, OPEN_PHASES, Outcome, Phase, Proposal
-from proposals.rule_text import describe_rule
 from proposals.selectors import dissent, tally_for
+from sittings import floor, live, log_text, minutes
+from sittings import services as sitting_services
 
 
 def _facilitator_of(request, slug) -> tuple[Assembly, Membership]:
@@ -49,7 +50,7 @@ def console(request, slug):
     current = meeting.current_proposal if meeting else None
     return render(
         request,
-        "assemblies/console.html",
+        "sittings/console.html",
         {
             "assembly": assembly,
             "member": member,
@@ -136,7 +137,7 @@ def _schedule(request, actor, assembly):
     if when is not None and timezone.is_naive(when):
         # A datetime-local field has no offset: it is the assembly's local (default) time.
         when = timezone.make_aware(when)
-    services.schedule_meeting(
+    sitting_services.schedule_meeting(
         actor=actor, assembly=assembly, title=request.POST.get("title", ""), scheduled_for=when
     )
 
@@ -150,15 +151,19 @@ def _close(request, actor, assembly):
 
 ACTIONS = {
     "schedule": _schedule,
-    "start": lambda r, a, s: services.start_meeting(actor=a, meeting=_meeting(r, s)),
-    "adjourn": lambda r, a, s: services.adjourn_meeting(actor=a, meeting=_meeting(r, s)),
-    "agenda-add": lambda r, a, s: services.add_to_agenda(
+    "start": lambda r, a, s: sitting_services.start_meeting(actor=a, meeting=_meeting(r, s)),
+    "adjourn": lambda r, a, s: sitting_services.adjourn_meeting(actor=a, meeting=_meeting(r, s)),
+    "agenda-add": lambda r, a, s: sitting_services.add_to_agenda(
         actor=a, meeting=_meeting(r, s), proposal=_proposal(r, s)
     ),
-    "agenda-up": lambda r, a, s: services.move_agenda_item(actor=a, item=_item(r, s), offset=-1),
-    "agenda-down": lambda r, a, s: services.move_agenda_item(actor=a, item=_item(r, s), offset=1),
-    "agenda-remove": lambda r, a, s: services.remove_from_agenda(actor=a, item=_item(r, s)),
-    "make-current": lambda r, a, s: services.set_current_proposal(
+    "agenda-up": lambda r, a, s: sitting_services.move_agenda_item(
+        actor=a, item=_item(r, s), offset=-1
+    ),
+    "agenda-down": lambda r, a, s: sitting_services.move_agenda_item(
+        actor=a, item=_item(r, s), offset=1
+    ),
+    "agenda-remove": lambda r, a, s: sitting_services.remove_from_agenda(actor=a, item=_item(r, s)),
+    "make-current": lambda r, a, s: sitting_services.set_current_proposal(
         actor=a, meeting=_meeting(r, s), proposal=_proposal(r, s)
     ),
     "phase": lambda r, a, s: proposal_services.set_phase(
@@ -217,8 +222,8 @@ def console_action(request, slug, action):
         if error.status in (403, 404):
             raise
         messages.error(request, error.message)
-        return redirect(reverse("assemblies:console", args=[slug]))
-    return redirect(reverse("assemblies:console", args=[slug]))
+        return redirect(reverse("sittings:console", args=[slug]))
+    return redirect(reverse("sittings:console", args=[slug]))
 
 
 # --- pages for everyone who may see the assembly ---------------------------------------------
@@ -234,7 +239,7 @@ def projector(request, slug):
     join_url = _join_url(request, assembly)
     return render(
         request,
-        "assemblies/projector.html",
+        "sittings/projector.html",
         {
             "assembly": assembly,
             "projector": True,
@@ -260,9 +265,9 @@ def _dissent(proposal: Proposal | None):
 @domain_errors_as_pages
 def facilitation_log(request, slug):
     assembly, member = get_assembly_for(request.user, slug)
-    template = "assemblies/includes/log.html" if request.GET.get("fragment") else None
+    template = "sittings/includes/log.html" if request.GET.get("fragment") else None
     context = {"assembly": assembly, "member": member, "log": _log(assembly), "live_off": True}
-    return render(request, template or "assemblies/log.html", context)
+    return render(request, template or "sittings/log.html", context)
 
 
 def _meeting_for_minutes(request, slug, meeting_id) -> Meeting:
@@ -277,7 +282,7 @@ def minutes_page(request, slug, meeting_id):
     text = minutes.minutes_markdown(meeting)
     context = {"assembly": meeting.assembly, "meeting": meeting, "minutes": render_markdown(text)}
     context["live_off"] = True
-    return render(request, "assemblies/minutes.html", context)
+    return render(request, "sittings/minutes.html", context)
 
 
 @require_GET

@@ -15,12 +15,11 @@ from django.db.models import Count, Max, Q
 from django.dispatch import receiver
 from django.utils import timezone
 
-from assemblies.floor import PRIORITY_KINDS, signal_counts, waiting_in_order
+from assemblies import rules
 from assemblies.models import LogEntry, Meeting, MeetingState, StackEntry, StackState
 from core import broadcast
 from core.db import kept_connection_to_async
 from core.events import Change, state_changed
-from proposals import rules
 from proposals.models import (
     OPEN_PHASES,
     Decision,
@@ -30,6 +29,7 @@ from proposals.models import (
     TemperatureCheck,
     TemperatureReading,
 )
+from sittings.floor import PRIORITY_KINDS, signal_counts, waiting_in_order
 
 logger = logging.getLogger(__name__)
 

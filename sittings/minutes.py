@@ -6,7 +6,6 @@ from collections import defaultdict
 from django.db.models import Prefetch, Q
 from django.utils.translation import gettext as _
 
-from assemblies import log_text
 from assemblies.models import AgendaItem, LogEntry, Meeting, Membership, MembershipStatus, Role
 from proposals.models import (
     Comment,
@@ -18,6 +17,7 @@ from proposals.models import (
     TemperatureCheck,
     TemperatureReading,
 )
+from sittings import log_text
 
 
 def _line(text: str) -> str:

@@ -10,9 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from assemblies import floor, log_text
 from assemblies import services as assembly_services
-from assemblies.floor import PRIORITY_KINDS, Waiting, order_stack
 from assemblies.models import (
     HandSignal,
     LogEntry,
@@ -25,6 +23,9 @@ from assemblies.models import (
     StackState,
 )
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
+from sittings import floor, log_text
+from sittings import services as sitting_services
+from sittings.floor import PRIORITY_KINDS, Waiting, order_stack
 from tests.fixtures.state import db_state
 
 T0 = datetime(2011, 9, 17, 19, 0, tzinfo=UTC)
@@ -152,12 +153,12 @@ def test_it_orders_any_stack_as_a_permutation_with_priority_kinds_first(
 
 @pytest.fixture
 def meeting(assembly, facilitator):
-    return assembly_services.schedule_meeting(actor=facilitator, assembly=assembly, title="GA")
+    return sitting_services.schedule_meeting(actor=facilitator, assembly=assembly, title="GA")
 
 
 @pytest.fixture
 def live_meeting(meeting, facilitator):
-    return assembly_services.start_meeting(actor=facilitator, meeting=meeting)
+    return sitting_services.start_meeting(actor=facilitator, meeting=meeting)
 
 
 def fresh(meeting) -> Meeting:
@@ -574,7 +575,7 @@ def test_it_does_not_log_hands_or_signals(live_meeting, participant):
 def test_it_refuses_keeper_actions_after_the_sitting_is_adjourned(
     live_meeting, waiting_entry, facilitator
 ):
-    assembly_services.adjourn_meeting(actor=facilitator, meeting=live_meeting)
+    sitting_services.adjourn_meeting(actor=facilitator, meeting=live_meeting)
     entry = StackEntry.objects.get(pk=waiting_entry.pk)
     for call in keeper_actions(fresh(live_meeting), entry).values():
         refused(lambda call=call: call(facilitator), Conflict, "meeting_not_in_session")
@@ -584,7 +585,7 @@ def test_it_checks_the_sitting_under_the_lock_not_a_stale_copy(
     live_meeting, waiting_entry, facilitator
 ):
     """A sitting adjourned since the caller read it (a concurrent adjourn) stays adjourned."""
-    assembly_services.adjourn_meeting(
+    sitting_services.adjourn_meeting(
         actor=facilitator, meeting=Meeting.objects.get(pk=live_meeting.pk)
     )
     assert live_meeting.state == MeetingState.IN_SESSION  # the caller's copy is stale

@@ -14,15 +14,14 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.db import DatabaseError, InterfaceError
 from django.utils.translation import gettext as _
 
-from assemblies import floor
 from assemblies.access import get_assembly_for
 from assemblies.models import Meeting, MeetingState, Membership, StackEntry
 from core import broadcast
 from core.db import kept_connection_to_async
 from core.errors import DomainError, NotFound
-from proposals import batching, live
 from proposals import services as proposal_services
 from proposals.models import Proposal
+from sittings import batching, floor, live
 
 MAX_FRAME = 16 * 1024
 REMEMBERED_REQUESTS = 256
@@ -155,7 +154,7 @@ class AssemblyConsumer(AsyncWebsocketConsumer):
         return message
 
     async def _position(self, message: dict, request_id: str) -> dict:
-        """Positions are group-committed with other sockets' (proposals.batching)."""
+        """Positions are group-committed with other sockets' (sittings.batching)."""
         proposal_id = message.get("proposal")
         if not isinstance(proposal_id, int) or isinstance(proposal_id, bool):
             raise BadFrame("invalid_field", _("The field 'proposal' must be a proposal id."))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from assemblies.consumers import AssemblyConsumer
+from sittings.consumers import AssemblyConsumer
 
 websocket_urlpatterns = [
     path("ws/assemblies/<slug:slug>/", AssemblyConsumer.as_asgi()),

@@ -1,0 +1,17 @@
+"""Labels the live client needs in the reader's language (embedded with json_script)."""
+
+from assemblies.models import StackKind
+from core.context_processors import connection_labels
+from proposals.models import Outcome, Phase
+
+
+def live_labels(request) -> dict:
+    def labels():
+        return {
+            "status": connection_labels(),
+            "phases": {phase.value: str(phase.label) for phase in Phase},
+            "stack": {kind.value: str(kind.label) for kind in StackKind},
+            "outcomes": {outcome.value: str(outcome.label) for outcome in Outcome},
+        }
+
+    return {"live_labels": labels}

@@ -1,0 +1,194 @@
+"""Every write to a sitting: scheduling, starting and adjourning it, its agenda and floor.
+
+The speaking stack, hand signals and the timer are in `floor.py`.
+"""
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from assemblies.access import require_facilitator
+from assemblies.models import AgendaItem, Assembly, Meeting, MeetingState, Membership
+from assemblies.services import _require_in_assembly, append_to_agenda, record_action
+from core.errors import Conflict, DomainError, NotFound
+from core.events import publish_on_commit
+
+
+def _require_meeting_of(actor: Membership | None, meeting: Meeting) -> None:
+    if actor is not None and actor.assembly_id != meeting.assembly_id:
+        raise NotFound("meeting_not_found", _("There is no such sitting."))
+
+
+@transaction.atomic
+def schedule_meeting(
+    *,
+    actor: Membership,
+    assembly: Assembly,
+    title: str,
+    scheduled_for: datetime | None = None,
+    location: str = "",
+) -> Meeting:
+    _require_in_assembly(actor, assembly.pk)
+    require_facilitator(actor)
+    title = " ".join((title or "").split())
+    if not title:
+        raise DomainError("title_required", _("A sitting needs a title."))
+    meeting = Meeting.objects.create(
+        assembly=assembly, title=title, scheduled_for=scheduled_for, location=location
+    )
+    record_action(
+        assembly=assembly,
+        actor=actor,
+        meeting=meeting,
+        action="assemblies.meeting.scheduled",
+        title=title,
+    )
+    return meeting
+
+
+def _lock_meeting(meeting: Meeting) -> Meeting:
+    return Meeting.objects.select_for_update().select_related("assembly").get(pk=meeting.pk)
+
+
+@transaction.atomic
+def start_meeting(*, actor: Membership, meeting: Meeting) -> Meeting:
+    _require_meeting_of(actor, meeting)
+    require_facilitator(actor)
+    meeting = _lock_meeting(meeting)
+    if meeting.state != MeetingState.SCHEDULED:
+        raise Conflict("meeting_not_scheduled", _("Only a scheduled sitting can be started."))
+    if Meeting.objects.filter(assembly=meeting.assembly, state=MeetingState.IN_SESSION).exists():
+        raise Conflict("meeting_in_session", _("Another sitting is in session: adjourn it first."))
+    meeting.state = MeetingState.IN_SESSION
+    meeting.started_at = timezone.now()
+    meeting.save(update_fields=["state", "started_at"])
+    record_action(
+        assembly=meeting.assembly, actor=actor, meeting=meeting, action="assemblies.meeting.started"
+    )
+    publish_on_commit(assembly_id=meeting.assembly_id, meeting_id=meeting.pk, kind="meeting")
+    return meeting
+
+
+@transaction.atomic
+def adjourn_meeting(*, actor: Membership, meeting: Meeting) -> Meeting:
+    _require_meeting_of(actor, meeting)
+    require_facilitator(actor)
+    meeting = _lock_meeting(meeting)
+    if meeting.state != MeetingState.IN_SESSION:
+        raise Conflict("meeting_not_in_session", _("Only a sitting in session can be adjourned."))
+    meeting.state = MeetingState.ADJOURNED
+    meeting.ended_at = timezone.now()
+    meeting.timer_started_at = None
+    meeting.save(update_fields=["state", "ended_at", "timer_started_at"])
+    record_action(
+        assembly=meeting.assembly,
+        actor=actor,
+        meeting=meeting,
+        action="assemblies.meeting.adjourned",
+    )
+    publish_on_commit(assembly_id=meeting.assembly_id, meeting_id=meeting.pk, kind="meeting")
+    return meeting
+
+
+@transaction.atomic
+def add_to_agenda(*, actor: Membership, meeting: Meeting, proposal) -> AgendaItem:
+    _require_meeting_of(actor, meeting)
+    require_facilitator(actor)
+    meeting = _lock_meeting(meeting)
+    if proposal.assembly_id != meeting.assembly_id:
+        raise NotFound("proposal_not_found", _("There is no such proposal."))
+    if meeting.state == MeetingState.ADJOURNED:
+        raise Conflict("meeting_adjourned", _("This sitting is over."))
+    if proposal.is_final:
+        raise Conflict("proposal_final", _("This proposal is already decided or withdrawn."))
+    item = AgendaItem.objects.filter(meeting=meeting, proposal=proposal).first()
+    if item is not None:
+        return item
+    item = append_to_agenda(meeting, proposal)
+    if proposal.meeting_id != meeting.pk:
+        proposal.meeting = meeting
+        proposal.save(update_fields=["meeting"])
+    record_action(
+        assembly=meeting.assembly,
+        actor=actor,
+        meeting=meeting,
+        action="assemblies.agenda.added",
+        proposal=proposal.title,
+        proposal_id=proposal.pk,
+    )
+    publish_on_commit(assembly_id=meeting.assembly_id, meeting_id=meeting.pk, kind="agenda")
+    return item
+
+
+@transaction.atomic
+def set_current_proposal(*, actor: Membership, meeting: Meeting, proposal) -> Meeting:
+    _require_meeting_of(actor, meeting)
+    require_facilitator(actor)
+    meeting = _lock_meeting(meeting)
+    if meeting.state != MeetingState.IN_SESSION:
+        raise Conflict("meeting_not_in_session", _("Start the sitting first."))
+    if proposal is not None and not meeting.agenda_items.filter(proposal=proposal).exists():
+        raise Conflict("not_on_agenda", _("Put the proposal on this sitting's agenda first."))
+    meeting.current_proposal = proposal
+    meeting.save(update_fields=["current_proposal"])
+    record_action(
+        assembly=meeting.assembly,
+        actor=actor,
+        meeting=meeting,
+        action="assemblies.meeting.current_proposal",
+        proposal=proposal.title if proposal else None,
+        proposal_id=proposal.pk if proposal else None,
+    )
+    publish_on_commit(assembly_id=meeting.assembly_id, meeting_id=meeting.pk, kind="meeting")
+    return meeting
+
+
+@transaction.atomic
+def move_agenda_item(*, actor: Membership, item: AgendaItem, offset: int) -> AgendaItem:
+    """Move a proposal up (offset -1) or down (+1) the sitting's agenda."""
+    meeting = _lock_meeting(item.meeting)
+    _require_meeting_of(actor, meeting)
+    require_facilitator(actor)
+    items = list(meeting.agenda_items.order_by("position"))
+    index = next(i for i, other in enumerate(items) if other.pk == item.pk)
+    target = min(max(index + offset, 0), len(items) - 1)
+    if target == index:
+        return item
+    items.insert(target, items.pop(index))
+    # Positions are unique (deferred on PostgreSQL): renumber the whole agenda at once.
+    for number, other in enumerate(items, start=1):
+        other.position = number
+    AgendaItem.objects.bulk_update(items, ["position"])
+    record_action(
+        assembly=meeting.assembly,
+        actor=actor,
+        meeting=meeting,
+        action="assemblies.agenda.moved",
+        proposal=item.proposal.title,
+        proposal_id=item.proposal_id,
+        position=target + 1,
+    )
+    publish_on_commit(assembly_id=meeting.assembly_id, meeting_id=meeting.pk, kind="agenda")
+    return item
+
+
+@transaction.atomic
+def remove_from_agenda(*, actor: Membership, item: AgendaItem) -> None:
+    meeting = _lock_meeting(item.meeting)
+    _require_meeting_of(actor, meeting)
+    require_facilitator(actor)
+    if meeting.current_proposal_id == item.proposal_id:
+        raise Conflict("proposal_is_current", _("Move on to another proposal first."))
+    proposal = item.proposal
+    item.delete()
+    record_action(
+        assembly=meeting.assembly,
+        actor=actor,
+        meeting=meeting,
+        action="assemblies.agenda.removed",
+        proposal=proposal.title,
+        proposal_id=proposal.pk,
+    )
+    publish_on_commit(assembly_id=meeting.assembly_id, meeting_id=meeting.pk, kind="agenda")
