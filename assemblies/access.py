@@ -6,7 +6,7 @@ Outsiders get the same `NotFound` for "missing" and "forbidden", so nothing leak
 from django.contrib.auth.models import AnonymousUser, User
 from django.utils.translation import gettext as _
 
-from assemblies.models import Assembly, Membership, MembershipStatus, Role
+from assemblies.models import Assembly, Meeting, Membership, MembershipStatus, Role
 from core.errors import NotFound, PermissionDenied
 
 
@@ -78,8 +78,6 @@ def get_assembly_for_join_link(user, slug: str, code: str) -> tuple[Assembly, bo
 
 def get_meeting_for(user, meeting_id: int):
     """A sitting and the user's membership in its assembly; NotFound if they may not see it."""
-    from assemblies.models import Meeting
-
     meeting = Meeting.objects.select_related("assembly").filter(pk=meeting_id).first()
     if meeting is None:
         raise NotFound("meeting_not_found", _("There is no such sitting."))

@@ -4,7 +4,6 @@ Reads go through `access` (outsiders get 404 for private things) and `selectors`
 write is one call to `assemblies.services` (or `accounts` for tokens).
 """
 
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -27,7 +26,6 @@ from assemblies.serializers import (
 )
 from core import ratelimit
 from core.api import Endpoint, parse
-from core.errors import DomainError
 
 
 def render_assembly(request, assembly, member, status=200) -> Response:
@@ -98,19 +96,12 @@ class Join(Endpoint):
         code = data.get("code", "")
         # Wrong codes only are counted, per client and assembly: a crowd on one address
         # typing the right code is never held back.
-        assembly, code_ok = ratelimit.checked_join_attempt(
+        assembly, _code_ok = ratelimit.checked_join_attempt(
             request, slug, code, lambda: get_assembly_for_join_link(request.user, slug, code)
         )
-        if code_ok:
-            member = services.join_by_code(
-                code=code, display_name=data["display_name"], user=request.user, assembly=assembly
-            )
-        elif request.user.is_authenticated and not code:
-            member = services.join_assembly(
-                user=request.user, assembly=assembly, display_name=data["display_name"]
-            )
-        else:
-            raise DomainError("invalid_code", _("That join code is not valid."))
+        member = services.join(
+            user=request.user, assembly=assembly, code=code, display_name=data["display_name"]
+        )
         token = accounts.api_token_for(user=member.user)
         body = {"token": token.key, "member": MemberSerializer(member).data}
         return Response(body, status=201)

@@ -58,7 +58,6 @@ __all__ = [
     "Tally",
     "canonical_fraction",
     "decide",
-    "describe",
     "parse_fraction",
 ]
 
@@ -369,58 +368,6 @@ def _too_many_stand_asides(rule: DecisionRule, tally: Tally) -> bool:
     """
     limit = rule.stand_aside_limit
     return limit is not None and Fraction(tally.stand_aside + tally.block, tally.total) > limit
-
-
-_COUNT_WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five"}
-
-
-def describe(rule: DecisionRule) -> str:
-    """One English sentence describing ``rule``, built from its parameters.
-
-    Built from the parameters rather than the preset name, so a customized
-    preset is never misdescribed; only the consent wording depends on the name,
-    since consent has the same parameters as full consensus.
-    """
-    title, clause = _core_description(rule)
-    clauses = [clause, *_extra_clauses(rule)]
-    return f"{title}: {'; '.join(clauses)}."
-
-
-def _core_description(rule: DecisionRule) -> tuple[str, str]:
-    """Title and main clause: how blocks are treated."""
-    n = rule.max_blocks
-    tolerated = f"up to {_count(n, 'block')} {'is' if n == 1 else 'are'} tolerated"
-    if rule.fallback_supermajority is not None:
-        fallback = (
-            f"if blocked, passes with at least "
-            f"{canonical_fraction(rule.fallback_supermajority)} of agree + block"
-        )
-        return "Modified consensus", f"{tolerated}, and {fallback}" if n else fallback
-    if n:
-        return f"Consensus minus {_COUNT_WORDS.get(n, n)}", f"{tolerated}, more stop the proposal"
-    if rule.preset == "consent" and rule.reason_required_for_block:
-        return "Consent", "passes unless someone raises a reasoned objection"
-    return "Full consensus", "any block stops the proposal"
-
-
-def _extra_clauses(rule: DecisionRule) -> list[str]:
-    """Clauses for the parameters that differ from the usual defaults."""
-    clauses = []
-    if rule.stand_aside_limit is not None:
-        limit = canonical_fraction(rule.stand_aside_limit)
-        clauses.append(f"fails if more than {limit} of positions stand aside or block")
-    if rule.quorum:
-        clauses.append(f"needs at least {_count(rule.quorum, 'position')}")
-    if not rule.reason_required_for_block:
-        clauses.append("blocks need no reason")
-    if rule.reason_required_for_stand_aside:
-        clauses.append("stand-asides must give a reason")
-    return clauses
-
-
-def _count(n: int, noun: str) -> str:
-    """``"one block"``, ``"2 blocks"``... words for small counts read better in a sentence."""
-    return f"{_COUNT_WORDS.get(n, n)} {noun}{'' if n == 1 else 's'}"
 
 
 # What an assembly decides by until it chooses otherwise.

@@ -44,12 +44,6 @@ def active_members(assembly: Assembly):
     )
 
 
-def membership_of(user, assembly: Assembly) -> Membership | None:
-    if not user.is_authenticated:
-        return None
-    return Membership.objects.filter(user=user, assembly=assembly).first()
-
-
 def memberships_of(user):
     return (
         Membership.objects.filter(user=user)

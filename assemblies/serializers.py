@@ -5,7 +5,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from assemblies.models import Assembly, Meeting, Membership, Role, Visibility
-from assemblies.rules import PRESET_LABELS, DecisionRule, RuleError, describe
+from assemblies.rule_text import describe_rule
+from assemblies.rules import PRESET_LABELS, DecisionRule, RuleError
 
 FRACTION_HELP = 'An exact fraction written "p/q", such as "9/10"; never a float.'
 
@@ -81,7 +82,7 @@ class AssemblySerializer(serializers.ModelSerializer):
         return DecisionRule.from_dict(assembly.decision_rule or {}).to_dict()
 
     def get_decision_rule_description(self, assembly: Assembly) -> str:
-        return describe(DecisionRule.from_dict(assembly.decision_rule or {}))
+        return describe_rule(assembly.rule)
 
     @extend_schema_field(MemberSerializer(allow_null=True))
     def get_my_membership(self, assembly: Assembly):

@@ -39,13 +39,10 @@ def record_action(
     **data,
 ) -> LogEntry:
     """Write one line of the public facilitation log (namespaced code, rendered later)."""
-    entry = LogEntry.objects.create(
+    # It does not publish: the service that writes it announces its change once.
+    return LogEntry.objects.create(
         assembly=assembly, meeting=meeting, actor=actor, action=action, data=data
     )
-    publish_on_commit(
-        assembly_id=assembly.pk, meeting_id=meeting.pk if meeting else None, kind="log"
-    )
-    return entry
 
 
 def parse_rule(data: dict | DecisionRule | None) -> DecisionRule:
@@ -67,7 +64,7 @@ def _unique_slug(name: str) -> str:
     return slug
 
 
-def _clean_display_name(display_name: str) -> str:
+def clean_display_name(display_name: str) -> str:
     display_name = " ".join((display_name or "").split())
     if not display_name:
         raise DomainError("display_name_required", _("Please give a name to be shown to others."))
@@ -76,7 +73,7 @@ def _clean_display_name(display_name: str) -> str:
     return display_name
 
 
-def _require_in_assembly(actor: Membership | None, assembly_id: int) -> None:
+def require_in_assembly(actor: Membership | None, assembly_id: int) -> None:
     """A member of another assembly (even its facilitator) is an outsider here: NotFound."""
     if actor is not None and actor.assembly_id != assembly_id:
         raise NotFound("assembly_not_found", _("There is no such assembly."))
@@ -125,10 +122,11 @@ def create_assembly(
         assembly=assembly,
         user=actor,
         role=Role.FACILITATOR,
-        display_name=_clean_display_name(display_name or default_display_name(actor)),
+        display_name=clean_display_name(display_name or default_display_name(actor)),
         joined_via=JoinedVia.ACCOUNT,
     )
     record_action(assembly=assembly, actor=founder, action="assemblies.assembly.created")
+    publish_on_commit(assembly_id=assembly.pk, kind="assembly")
     return assembly
 
 
@@ -143,7 +141,7 @@ def update_assembly(
     decision_rule: dict | DecisionRule | None = None,
     admission_required: bool | None = None,
 ) -> Assembly:
-    _require_in_assembly(actor, assembly.pk)
+    require_in_assembly(actor, assembly.pk)
     require_facilitator(actor)
     changed = {}
     if name is not None:
@@ -212,7 +210,7 @@ def join_assembly(*, user: User, assembly: Assembly, display_name: str = "") -> 
     member = _activate_or_create_membership(
         assembly=assembly,
         user=user,
-        display_name=_clean_display_name(display_name or default_display_name(user)),
+        display_name=clean_display_name(display_name or default_display_name(user)),
         via=JoinedVia.ACCOUNT,
         status=MembershipStatus.PENDING if assembly.admission_required else MembershipStatus.ACTIVE,
     )
@@ -220,7 +218,7 @@ def join_assembly(*, user: User, assembly: Assembly, display_name: str = "") -> 
     return member
 
 
-def _codejoin_user() -> User:
+def new_guest_user() -> User:
     """A passwordless account for someone who joined with only a display name."""
     username = f"guest-{secrets.token_hex(6)}"
     user = User(username=username)
@@ -245,12 +243,12 @@ def join_by_code(
 
     When `assembly` is given (a join link), the code must be that assembly's.
     """
-    display_name = _clean_display_name(display_name)
+    display_name = clean_display_name(display_name)
     found = find_assembly_by_code(code)
     if assembly is not None and found.pk != assembly.pk:
         raise DomainError("invalid_code", _("That join code is not valid."))
     if user is None or not user.is_authenticated:
-        user = _codejoin_user()
+        user = new_guest_user()
     member = _activate_or_create_membership(
         assembly=found,
         user=user,
@@ -260,6 +258,28 @@ def join_by_code(
     )
     publish_on_commit(assembly_id=found.pk, kind="members")
     return member
+
+
+@transaction.atomic
+def join(
+    *, user: User | None, display_name: str, code: str = "", assembly: Assembly | None = None
+) -> Membership:
+    """The one way in for every edge: the join page, the QR link and the API.
+
+    - a code (right for `assembly`, when given) lets anyone in; without an account, a
+      guest account is made;
+    - a wrong code is refused (`invalid_code`), whoever asks;
+    - no code: an account joins a public or unlisted `assembly` (a private one is not
+      found); without an account the code is required (`code_required`).
+    """
+    if code or assembly is None:
+        return join_by_code(code=code, display_name=display_name, user=user, assembly=assembly)
+    if user is None or not user.is_authenticated:
+        raise DomainError(
+            "code_required",
+            _("Joining needs the code shown at the sitting, or an account: log in first."),
+        )
+    return join_assembly(user=user, assembly=assembly, display_name=display_name)
 
 
 @transaction.atomic
@@ -307,6 +327,7 @@ def change_role(*, actor: Membership, member: Membership, role: str) -> Membersh
         old=previous,
         new=role,
     )
+    publish_on_commit(assembly_id=member.assembly_id, kind="members")
     return member
 
 
@@ -330,6 +351,7 @@ def admit_member(*, actor: Membership, member: Membership) -> Membership:
         member=member.display_name,
         member_id=member.pk,
     )
+    publish_on_commit(assembly_id=member.assembly_id, kind="members")
     return member
 
 
@@ -350,16 +372,18 @@ def remove_member(*, actor: Membership, member: Membership) -> Membership:
         member=member.display_name,
         member_id=member.pk,
     )
+    publish_on_commit(assembly_id=member.assembly_id, kind="members")
     return member
 
 
 @transaction.atomic
 def rotate_join_code(*, actor: Membership, assembly: Assembly) -> str:
-    _require_in_assembly(actor, assembly.pk)
+    require_in_assembly(actor, assembly.pk)
     require_facilitator(actor)
     assembly.join_code = new_join_code()
     assembly.save(update_fields=["join_code"])
     record_action(assembly=assembly, actor=actor, action="assemblies.join_code.rotated")
+    publish_on_commit(assembly_id=assembly.pk, kind="assembly")
     return assembly.join_code
 
 

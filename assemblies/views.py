@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from assemblies import accounts, selectors, services
-from assemblies.access import get_assembly_for, get_assembly_for_join_link
+from assemblies.access import get_assembly_for, get_assembly_for_join_link, membership_for
 from assemblies.forms import DisplayNameForm, JoinByCodeForm, SignupForm
 from core import ratelimit
 from core.errors import DomainError
@@ -38,7 +38,7 @@ def join_by_code(request):
         return render(request, "assemblies/join.html", {"form": form}, status=429)
     if request.method == "POST" and form.is_valid():
         try:
-            member = services.join_by_code(
+            member = services.join(
                 code=form.cleaned_data["code"],
                 display_name=form.cleaned_data["display_name"],
                 user=request.user,
@@ -59,11 +59,13 @@ def join_by_code(request):
 @domain_errors_as_pages
 def join_link(request, slug):
     """The link the QR code carries: /a/<slug>/join/?code=…; only a display name to type."""
-    code = request.POST.get("code") or request.GET.get("code", "")
+    # A POST carries the code the page offered (only a valid one): a stale code in the
+    # address is not sent again, so an account can still join without it.
+    code = request.POST.get("code", "") if request.method == "POST" else request.GET.get("code", "")
     assembly, code_ok = ratelimit.checked_join_attempt(
         request, slug, code, lambda: get_assembly_for_join_link(request.user, slug, code)
     )
-    member = selectors.membership_of(request.user, assembly)
+    member = membership_for(request.user, assembly)
     if member is not None and member.is_active:
         return redirect(assembly.get_absolute_url())
     initial = (
@@ -72,7 +74,12 @@ def join_link(request, slug):
     form = DisplayNameForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            member = _join(request.user, assembly, code if code_ok else "", form.cleaned_data)
+            member = services.join(
+                user=request.user,
+                assembly=assembly,
+                code=code,
+                display_name=form.cleaned_data["display_name"],
+            )
         except DomainError as error:
             form_error(form, error, {}, default="display_name")
         else:
@@ -85,20 +92,6 @@ def join_link(request, slug):
         "code_ok": code_ok,
     }
     return render(request, "assemblies/join_link.html", context, status=400 if form.errors else 200)
-
-
-def _join(user, assembly, code: str, data: dict):
-    """With the code anyone may join; without it, only an account and not a private assembly."""
-    if code:
-        return services.join_by_code(
-            code=code, display_name=data["display_name"], user=user, assembly=assembly
-        )
-    if not user.is_authenticated:
-        raise DomainError(
-            "code_required",
-            _("This link has no valid join code: ask for the code shown at the sitting."),
-        )
-    return services.join_assembly(user=user, assembly=assembly, display_name=data["display_name"])
 
 
 @require_POST

@@ -25,4 +25,6 @@ def form_error(
     form: forms.Form, error: DomainError, fields_by_code: dict[str, str], default: str | None
 ) -> None:
     """Show a service's refusal on the form field it concerns (or the whole form)."""
-    form.add_error(fields_by_code.get(error.code, default), error.message)
+    form.add_error(
+        fields_by_code.get(error.code, default), forms.ValidationError(error.message, code=error.code)
+    )

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy
 from django_ratelimit.core import get_usage
 
-from core.errors import DomainError, NotFound
+from core.errors import NotFound, TooManyRequests
 
 TOO_MANY_WRONG_CODES = gettext_lazy(
     "Too many wrong codes from this connection: wait a few minutes, then try again."
@@ -54,7 +54,7 @@ def checked_join_attempt(request, scope: str, code: str, lookup):
     assembly the client may not see (NotFound), is counted.
     """
     if code and join_blocked(request, scope):
-        raise DomainError("too_many_attempts", TOO_MANY_WRONG_CODES, status=429)
+        raise TooManyRequests("too_many_attempts", TOO_MANY_WRONG_CODES)
     try:
         result, code_ok = lookup()
     except NotFound:

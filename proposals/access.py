@@ -1,22 +1,29 @@
 from django.utils.translation import gettext as _
 
 from assemblies.access import can_view, get_assembly_for, membership_for
-from assemblies.models import Membership
+from assemblies.models import Assembly, Membership
 from core.errors import NotFound
 from proposals.models import Comment, Decision, Proposal
+
+
+def get_proposal_in(assembly: Assembly | int, proposal_id: int) -> Proposal:
+    """This proposal of this assembly (or its id): the one lookup every edge uses, after it
+    authorised the caller on the assembly. NotFound if it is missing or of another assembly."""
+    assembly_id = assembly if isinstance(assembly, int) else assembly.pk
+    proposal = (
+        Proposal.objects.select_related("assembly", "author", "meeting")
+        .filter(assembly_id=assembly_id, pk=proposal_id)
+        .first()
+    )
+    if proposal is None:
+        raise NotFound("proposal_not_found", _("There is no such proposal."))
+    return proposal
 
 
 def get_proposal_for(user, slug: str, proposal_id: int) -> tuple[Proposal, Membership | None]:
     """The proposal and the user's membership; NotFound if missing or not visible to them."""
     assembly, member = get_assembly_for(user, slug)
-    proposal = (
-        Proposal.objects.select_related("assembly", "author", "meeting")
-        .filter(assembly=assembly, pk=proposal_id)
-        .first()
-    )
-    if proposal is None:
-        raise NotFound("proposal_not_found", _("There is no such proposal."))
-    return proposal, member
+    return get_proposal_in(assembly, proposal_id), member
 
 
 def _visible_or_not_found(user, assembly, code: str, message: str) -> Membership | None:

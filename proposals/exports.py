@@ -11,9 +11,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 
 from django.http import StreamingHttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from assemblies import rules
+from assemblies.rule_text import describe_rule
 from proposals import history
 from proposals.models import Decision, Outcome, Position
 
@@ -26,7 +27,7 @@ HISTORY_VERSION = 1
 
 
 def _iso(value) -> str | None:
-    return value.astimezone(timezone.UTC).isoformat(timespec="microseconds") if value else None
+    return history.timestamp(value) if value else None
 
 
 # --- CSV ------------------------------------------------------------------------------------
@@ -113,11 +114,17 @@ class DecisionsExporter(Exporter):
             )
 
 
+def _in_english(rule: rules.DecisionRule) -> str:
+    """Exports are data: the same words whatever language the downloader reads."""
+    with translation.override("en"):
+        return describe_rule(rule)
+
+
 def rule_label(rule: dict | None) -> str:
     if not rule:
         return ""
     parsed = rules.DecisionRule.from_dict(rule)
-    return parsed.preset if parsed.matches_preset else rules.describe(parsed)
+    return parsed.preset if parsed.matches_preset else _in_english(parsed)
 
 
 class PositionsExporter(Exporter):
@@ -327,7 +334,7 @@ def _popolo_motions(assembly, org_id: str) -> Iterator[dict]:
             "identifier": str(sequence),
             "classification": "proposal",
             "date": _iso(created_at),
-            "requirement": rules.describe(rules.DecisionRule.from_dict(rule)) if rule else None,
+            "requirement": _in_english(rules.DecisionRule.from_dict(rule)) if rule else None,
             "result": popolo_result(outcome),
             "vote_events": [],
         }

@@ -10,6 +10,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 GENESIS = "0" * 64
 
@@ -53,3 +54,38 @@ def first_broken_link(links: Iterable[ChainLink]) -> ChainProblem | None:
             return ChainProblem(link.label, "digest does not match its record")
         expected_previous = link.digest
     return None
+
+
+def timestamp(value: datetime) -> str:
+    """The one time format of the history: UTC, ISO 8601, microseconds."""
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def decision_record(
+    *,
+    assembly: str,
+    sequence: int,
+    proposal: dict,
+    outcome: str,
+    rule: dict | None,
+    counts: dict,
+    positions: Iterable[dict],
+    closed_by: dict | None,
+    decided_at: datetime,
+) -> dict:
+    """The canonical content of a decision, covered by its digest (docs/history.md).
+
+    `proposal` is {"id", "title", "revision", "text"}; each position is {"member_id",
+    "member", "kind", "reason", "revision", "taken_at"} with `taken_at` a datetime.
+    """
+    return {
+        "assembly": assembly,
+        "sequence": sequence,
+        "proposal": proposal,
+        "outcome": str(outcome),
+        "rule": rule,
+        "counts": counts,
+        "positions": [{**p, "taken_at": timestamp(p["taken_at"])} for p in positions],
+        "closed_by": closed_by,
+        "decided_at": timestamp(decided_at),
+    }

@@ -6,7 +6,18 @@ from django.db.models import Count, Q
 
 from assemblies.models import Assembly, MembershipStatus, Visibility
 from assemblies.rules import Tally
-from proposals.models import OPEN_PHASES, Decision, Phase, Position, PositionKind, Proposal
+from proposals.models import (
+    OPEN_PHASES,
+    Comment,
+    CommentKind,
+    Decision,
+    Phase,
+    Position,
+    PositionKind,
+    Proposal,
+    Reading,
+    TemperatureReading,
+)
 
 
 def tallies_for(ids: Iterable[int]) -> dict[int, Tally]:
@@ -72,8 +83,6 @@ def current_position_of(proposal: Proposal, member) -> Position | None:
 
 def discussion(proposal: Proposal) -> dict[str, list]:
     """Questions (with their answers), concerns and amendments, for the proposal page."""
-    from proposals.models import Comment, CommentKind
-
     comments = list(
         Comment.objects.filter(proposal=proposal).select_related("member").order_by("created_at")
     )
@@ -90,34 +99,43 @@ def discussion(proposal: Proposal) -> dict[str, list]:
 
 
 def decision_of(proposal: Proposal):
-    from proposals.models import Decision
-
     if not proposal.is_final:
         return None
     return Decision.objects.filter(proposal=proposal).select_related("closed_by").first()
 
 
+def readings_for(check_ids: Iterable[int]) -> dict[int, dict[str, int]]:
+    """Up / so-so / down counts of each temperature check, in one query: the one reader."""
+    counts = {pk: dict.fromkeys(Reading.values, 0) for pk in check_ids}
+    rows = (
+        TemperatureReading.objects.filter(check_run_id__in=list(counts))
+        .values_list("check_run_id", "reading")
+        .annotate(n=Count("id"))
+        .values_list("check_run_id", "reading", "n")
+    )
+    for check_id, reading, n in rows:
+        counts[check_id][reading] = n
+    return counts
+
+
 def temperature_of(proposal: Proposal, member) -> dict | None:
     """The open temperature check's live reading, and the member's own, if one is open."""
-    from proposals.models import Reading, TemperatureReading
-
     check = proposal.temperature_checks.filter(closed_at__isnull=True).first()
     if check is None:
         return None
-    counts = dict.fromkeys(Reading.values, 0)
+    counts = readings_for([check.pk])[check.pk]
     mine = None
-    for member_id, reading in TemperatureReading.objects.filter(check_run=check).values_list(
-        "member_id", "reading"
-    ):
-        counts[reading] += 1
-        if member is not None and member_id == member.pk:
-            mine = reading
+    if member is not None:
+        mine = (
+            TemperatureReading.objects.filter(check_run=check, member=member)
+            .values_list("reading", flat=True)
+            .first()
+        )
     return {"check": check, "counts": counts, "mine": mine, "total": sum(counts.values())}
 
 
 def proposals_for_listing(assembly, *, phase: str | None = None):
     """An assembly's proposals with their live tally and decision, in a fixed number of queries."""
-    from django.db.models import Q
 
     current = Q(positions__is_current=True)
     proposals = (
@@ -140,8 +158,6 @@ def revisions_of(proposal: Proposal):
 
 
 def comments_of(proposal: Proposal):
-    from proposals.models import Comment
-
     return (
         Comment.objects.filter(proposal=proposal)
         .select_related("member")
@@ -150,8 +166,6 @@ def comments_of(proposal: Proposal):
 
 
 def decisions_for_listing(assembly, *, since=None, until=None, outcome: str | None = None):
-    from proposals.models import Decision
-
     decisions = (
         Decision.objects.filter(assembly=assembly)
         .select_related("assembly", "proposal", "closed_by")
@@ -168,8 +182,6 @@ def decisions_for_listing(assembly, *, since=None, until=None, outcome: str | No
 
 def comment_of(proposal: Proposal, comment_id: int | None):
     """A comment on this proposal by id, or None (the services refuse what does not fit)."""
-    from proposals.models import Comment
-
     if comment_id is None:
         return None
     return Comment.objects.filter(proposal=proposal, pk=comment_id).first()

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from assemblies.access import get_assembly_for
 from assemblies.models import Membership
 from assemblies.rule_text import describe_rule
-from core.errors import DomainError, NotFound
+from core.errors import DomainError, NotFound, PermissionDenied
 from core.http import domain_errors_as_pages, form_error
 from proposals import diffs, selectors, services
 from proposals.access import get_proposal_for
@@ -97,7 +97,7 @@ def take_position(request, slug, proposal_id):
 
 def _refused(request, proposal, member, error: DomainError, form, form_name: str, fields: dict):
     """Show a refusal on the page, on the field it concerns. Outsiders still get 404."""
-    if error.status == 404:
+    if isinstance(error, NotFound):
         raise error
     form_error(form, error, fields, None)
     return _page(request, proposal, member, status=error.status, refusal=error, **{form_name: form})
@@ -249,7 +249,7 @@ def new_proposal(request, slug):
                 closes_at=form.cleaned_data["closes_at"],
             )
         except DomainError as error:
-            if error.status in (403, 404):
+            if isinstance(error, (PermissionDenied, NotFound)):
                 raise
             fields = {**TEXT_ERRORS, "title_required": "title", "closes_at_past": "closes_at"}
             form_error(form, error, fields, None)

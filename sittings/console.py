@@ -27,10 +27,11 @@ from assemblies.models import (
     StackEntry,
 )
 from assemblies.rule_text import describe_rule
-from core.errors import DomainError, NotFound
+from core.errors import DomainError, NotFound, PermissionDenied
 from core.http import domain_errors_as_pages
 from core.markdown import render_markdown
 from proposals import services as proposal_services
+from proposals.access import get_proposal_in
 from proposals.models import DISCUSSION_PHASES, OPEN_PHASES, Outcome, Phase, Proposal
 from proposals.selectors import dissent, tally_for
 from sittings import floor, live, log_text, minutes
@@ -117,7 +118,7 @@ def _meeting(request, assembly) -> Meeting:
 
 
 def _proposal(request, assembly) -> Proposal:
-    return get_object_or_404(Proposal, assembly=assembly, pk=_int(request, "proposal"))
+    return get_proposal_in(assembly, _int(request, "proposal"))
 
 
 def _entry(request, assembly) -> StackEntry:
@@ -219,7 +220,7 @@ def console_action(request, slug, action):
     try:
         handler(request, actor, assembly)
     except DomainError as error:
-        if error.status in (403, 404):
+        if isinstance(error, (PermissionDenied, NotFound)):
             raise
         messages.error(request, error.message)
         return redirect(reverse("sittings:console", args=[slug]))

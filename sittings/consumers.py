@@ -18,8 +18,9 @@ from assemblies.access import get_assembly_for
 from assemblies.models import Meeting, MeetingState, Membership, StackEntry
 from core import broadcast
 from core.db import kept_connection_to_async
-from core.errors import DomainError, NotFound
+from core.errors import Conflict, DomainError, NotFound, PermissionDenied, Unavailable
 from proposals import services as proposal_services
+from proposals.access import get_proposal_in
 from proposals.models import Proposal
 from sittings import batching, floor, live
 
@@ -92,10 +93,9 @@ class AssemblyConsumer(AsyncWebsocketConsumer):
         except DomainError as error:
             await self._refuse(error, request_id)
         except (DatabaseError, InterfaceError):
-            error = DomainError(
+            error = Unavailable(
                 "service_unavailable",
                 _("The database is unreachable for a moment; nothing was saved. Retry shortly."),
-                status=503,
             )
             await self._send_json({"type": "error", "request_id": request_id, **error.as_dict()})
 
@@ -119,13 +119,12 @@ class AssemblyConsumer(AsyncWebsocketConsumer):
         kind = message.get("type")
         if kind in WRITES and not await broadcast.live_available():
             # Its result could not reach anyone: say so now instead of acting half-way.
-            raise DomainError(
+            raise Unavailable(
                 "live_unavailable",
                 _(
                     "Live updates are interrupted, so this was not recorded. Use the form on "
                     "the page, or try again in a moment."
                 ),
-                status=503,
             )
         if kind == "position":
             extra = await self._position(message, request_id or "")
@@ -158,14 +157,15 @@ class AssemblyConsumer(AsyncWebsocketConsumer):
         proposal_id = message.get("proposal")
         if not isinstance(proposal_id, int) or isinstance(proposal_id, bool):
             raise BadFrame("invalid_field", _("The field 'proposal' must be a proposal id."))
-        position = await batching.batcher().take(
-            assembly_id=self.assembly_id,
+        request = proposal_services.PositionRequest(
             member_id=self.member_id,
+            assembly_id=self.assembly_id,
             proposal_id=proposal_id,
             kind=_required_str(message, "kind"),
             reason=_optional_str(message, "reason", 5000) or "",
             request_id=request_id,
         )
+        position = await batching.batcher().take(request)
         return {"position": position.pk}
 
     async def _send_json(self, data: dict) -> None:
@@ -180,9 +180,7 @@ class AssemblyConsumer(AsyncWebsocketConsumer):
             else None
         )
         if member is None:
-            raise DomainError(
-                "not_a_member", _("Only members of this assembly can do this."), status=403
-            )
+            raise PermissionDenied("not_a_member", _("Only members of this assembly can do this."))
         return member
 
     def _meeting(self) -> Meeting | None:
@@ -215,9 +213,7 @@ class AssemblyConsumer(AsyncWebsocketConsumer):
         else:
             meeting = self._meeting()
             if meeting is None or meeting.current_proposal_id is None:
-                raise DomainError(
-                    "no_current_proposal", _("No proposal is being discussed now."), status=409
-                )
+                raise Conflict("no_current_proposal", _("No proposal is being discussed now."))
             proposal = meeting.current_proposal
         proposal_services.give_reading(
             actor=member, proposal=proposal, reading=_required_str(message, "reading")
@@ -283,7 +279,4 @@ def _proposal_of(assembly_id: int, message: dict) -> Proposal:
     proposal_id = message.get("proposal")
     if not isinstance(proposal_id, int) or isinstance(proposal_id, bool):
         raise BadFrame("invalid_field", _("The field 'proposal' must be a proposal id."))
-    proposal = Proposal.objects.filter(pk=proposal_id, assembly_id=assembly_id).first()
-    if proposal is None:
-        raise NotFound("proposal_not_found", _("There is no such proposal."))
-    return proposal
+    return get_proposal_in(assembly_id, proposal_id)

@@ -26,8 +26,9 @@ from assemblies.models import (
     StackKind,
     StackState,
 )
+from assemblies.services import clean_display_name, new_guest_user
 from core.errors import Conflict, DomainError, NotFound
-from core.events import publish_on_commit
+from sittings.services import log, publish
 
 # Called before the ordinary stack, in this order (GA practice).
 PRIORITY_KINDS = [
@@ -74,10 +75,6 @@ def _meeting_in_session(actor: Membership, meeting: Meeting | None) -> Meeting:
     return meeting
 
 
-def _publish(meeting: Meeting, kind: str) -> None:
-    publish_on_commit(assembly_id=meeting.assembly_id, meeting_id=meeting.pk, kind=kind)
-
-
 @transaction.atomic
 def raise_hand(*, actor: Membership, meeting: Meeting | None, kind: str) -> StackEntry:
     """Ask to speak. Asking again for the same kind keeps the place already held."""
@@ -98,7 +95,7 @@ def raise_hand(*, actor: Membership, meeting: Meeting | None, kind: str) -> Stac
         return StackEntry.objects.get(
             meeting=meeting, member=actor, kind=kind, state=StackState.WAITING
         )
-    _publish(meeting, "stack")
+    publish(meeting, "stack")
     return entry
 
 
@@ -114,7 +111,7 @@ def lower_hand(*, actor: Membership, meeting: Meeting | None, kind: str = "") ->
         waiting = waiting.filter(kind=kind)
     count = waiting.update(state=StackState.WITHDRAWN, done_at=timezone.now())
     if count:
-        _publish(meeting, "stack")
+        publish(meeting, "stack")
     return count
 
 
@@ -128,7 +125,7 @@ def show_signal(*, actor: Membership, meeting: Meeting | None, signal: str) -> H
     row, _created = HandSignal.objects.update_or_create(
         meeting=meeting, member=actor, defaults={"signal": signal, "shown_at": timezone.now()}
     )
-    _publish(meeting, "signals")
+    publish(meeting, "signals")
     return row
 
 
@@ -152,12 +149,6 @@ def _keeper_meeting(actor: Membership, meeting: Meeting | None) -> Meeting:
     locked = Meeting.objects.select_for_update().select_related("assembly").get(pk=meeting.pk)
     # Check again under the lock: the sitting may have been adjourned since it was read.
     return _meeting_in_session(actor, locked)
-
-
-def _log(actor: Membership, meeting: Meeting, action: str, **data) -> None:
-    from assemblies.services import record_action
-
-    record_action(assembly=meeting.assembly, actor=actor, meeting=meeting, action=action, **data)
 
 
 def _finish_speaker(meeting: Meeting, now) -> StackEntry | None:
@@ -207,14 +198,14 @@ def call_next(*, actor: Membership, meeting: Meeting | None) -> StackEntry | Non
         entry.save(update_fields=["state", "called_at"])
     meeting.timer_started_at = now if entry is not None else None
     meeting.save(update_fields=["timer_started_at"])
-    _log(
-        actor,
+    log(
         meeting,
+        actor,
         "assemblies.stack.called",
         member=entry.member.display_name if entry else None,
         kind=entry.kind if entry else None,
     )
-    _publish(meeting, "stack")
+    publish(meeting, "stack")
     return entry
 
 
@@ -234,8 +225,8 @@ def take_off_stack(*, actor: Membership, entry: StackEntry, skip: bool) -> Stack
     entry.done_at = timezone.now()
     entry.save(update_fields=["state", "done_at"])
     action = "assemblies.stack.skipped" if skip else "assemblies.stack.removed"
-    _log(actor, meeting, action, member=entry.member.display_name, kind=entry.kind)
-    _publish(meeting, "stack")
+    log(meeting, actor, action, member=entry.member.display_name, kind=entry.kind)
+    publish(meeting, "stack")
     return entry
 
 
@@ -245,14 +236,14 @@ def raise_priority(*, actor: Membership, entry: StackEntry, by: int = 1) -> Stac
     meeting, entry = _keeper_entry(actor, entry)
     entry.priority = max(-10, min(10, entry.priority + by))
     entry.save(update_fields=["priority"])
-    _log(
-        actor,
+    log(
         meeting,
+        actor,
         "assemblies.stack.priority",
         member=entry.member.display_name,
         priority=entry.priority,
     )
-    _publish(meeting, "stack")
+    publish(meeting, "stack")
     return entry
 
 
@@ -261,8 +252,8 @@ def set_progressive_stack(*, actor: Membership, meeting: Meeting | None, on: boo
     meeting = _keeper_meeting(actor, meeting)
     meeting.progressive_stack = on
     meeting.save(update_fields=["progressive_stack"])
-    _log(actor, meeting, "assemblies.stack.progressive", on=on)
-    _publish(meeting, "stack")
+    log(meeting, actor, "assemblies.stack.progressive", on=on)
+    publish(meeting, "stack")
     return meeting
 
 
@@ -278,13 +269,13 @@ def set_timer(
         meeting.timer_seconds = seconds
     meeting.timer_started_at = timezone.now() if running else None
     meeting.save(update_fields=["timer_seconds", "timer_started_at"])
-    _log(
-        actor,
+    log(
         meeting,
+        actor,
         "assemblies.timer.started" if running else "assemblies.timer.stopped",
         seconds=meeting.timer_seconds,
     )
-    _publish(meeting, "timer")
+    publish(meeting, "timer")
     return meeting
 
 
@@ -297,19 +288,17 @@ def add_speaker_from_the_floor(
     The person gets a guest membership in their name (no account), so the stack, the
     progressive-stack bookkeeping and the minutes treat them like everyone else.
     """
-    from assemblies.services import _clean_display_name, _codejoin_user
-
     meeting = _keeper_meeting(actor, meeting)
     if kind not in StackKind.values:
         raise DomainError("invalid_kind", _("Unknown kind of request to speak."))
-    name = _clean_display_name(display_name)
+    name = clean_display_name(display_name)
     member = Membership.objects.create(
         assembly=meeting.assembly,
-        user=_codejoin_user(),
+        user=new_guest_user(),
         display_name=name,
         joined_via=JoinedVia.INVITATION,
     )
     entry = StackEntry.objects.create(meeting=meeting, member=member, kind=kind)
-    _log(actor, meeting, "assemblies.stack.added_from_floor", member=name, kind=kind)
-    _publish(meeting, "stack")
+    log(meeting, actor, "assemblies.stack.added_from_floor", member=name, kind=kind)
+    publish(meeting, "stack")
     return entry

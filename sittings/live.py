@@ -11,7 +11,7 @@ import logging
 import time
 from datetime import timedelta
 
-from django.db.models import Count, Max, Q
+from django.db.models import Max, Q
 from django.dispatch import receiver
 from django.utils import timezone
 
@@ -24,11 +24,10 @@ from proposals.models import (
     OPEN_PHASES,
     Decision,
     Phase,
-    Position,
     Proposal,
     TemperatureCheck,
-    TemperatureReading,
 )
+from proposals.selectors import dissent_for, readings_for, tallies_for
 from sittings.floor import PRIORITY_KINDS, signal_counts, waiting_in_order
 
 logger = logging.getLogger(__name__)
@@ -114,8 +113,8 @@ def _timer(meeting: Meeting) -> dict | None:
 def proposal_states(assembly_id: int, meeting: Meeting | None) -> list[dict]:
     live = list(_live_proposals(assembly_id, meeting))
     ids = [p.pk for p in live]
-    tallies = _tallies(ids)
-    dissent = _dissent(ids)
+    tallies = tallies_for(ids)
+    dissent = dissent_for(ids)
     temperatures = _temperatures(ids)
     outcomes = dict(
         Decision.objects.filter(proposal_id__in=ids).values_list("proposal_id", "outcome")
@@ -126,24 +125,32 @@ def proposal_states(assembly_id: int, meeting: Meeting | None) -> list[dict]:
             "title": p.title,
             "phase": p.phase,
             "revision": p.revision_number,
-            "tally": tallies.get(p.pk, {"agree": 0, "stand_aside": 0, "block": 0}),
-            "blocks": dissent[p.pk]["block"] if p.pk in dissent else [],
-            "stand_asides": dissent[p.pk]["stand_aside"] if p.pk in dissent else [],
+            "tally": tallies[p.pk].as_dict(),
+            "blocks": [_dissent_item(position) for position in dissent[p.pk]["block"]],
+            "stand_asides": [_dissent_item(position) for position in dissent[p.pk]["stand_aside"]],
             "temperature": temperatures.get(p.pk),
             "closes_at": p.closes_at.isoformat() if p.closes_at else None,
             "outcome": outcomes.get(p.pk),
-            "provisional_outcome": _provisional(p, tallies.get(p.pk)),
+            "provisional_outcome": _provisional(p, tallies[p.pk]),
         }
         for p in live
     ]
 
 
-def _provisional(proposal: Proposal, tally: dict | None) -> str | None:
+def _dissent_item(position) -> dict:
+    return {
+        "member": position.member.display_name,
+        "member_id": position.member_id,
+        "reason": position.reason,
+        "revision": position.revision_number,
+    }
+
+
+def _provisional(proposal: Proposal, tally: rules.Tally) -> str | None:
     """What the rule would decide if the call closed now: public, since the rule decides."""
     if proposal.phase != Phase.CALL or not proposal.rule:
         return None
-    counts = tally or {"agree": 0, "stand_aside": 0, "block": 0}
-    return str(rules.decide(proposal.decision_rule, rules.Tally(**counts)))
+    return str(rules.decide(proposal.decision_rule, tally))
 
 
 def _live_proposals(assembly_id: int, meeting: Meeting | None):
@@ -157,50 +164,13 @@ def _live_proposals(assembly_id: int, meeting: Meeting | None):
     return Proposal.objects.filter(live, assembly_id=assembly_id).order_by("pk")
 
 
-def _tallies(ids: list[int]) -> dict[int, dict[str, int]]:
-    tallies: dict[int, dict[str, int]] = {}
-    rows = (
-        Position.objects.filter(proposal_id__in=ids, is_current=True)
-        .values_list("proposal_id", "kind")
-        .annotate(n=Count("id"))
-    )
-    for proposal_id, kind, n in rows:
-        tallies.setdefault(proposal_id, {"agree": 0, "stand_aside": 0, "block": 0})[kind] = n
-    return tallies
-
-
-def _dissent(ids: list[int]) -> dict[int, dict[str, list]]:
-    result: dict[int, dict[str, list]] = {}
-    rows = (
-        Position.objects.filter(
-            proposal_id__in=ids, is_current=True, kind__in=["block", "stand_aside"]
-        )
-        .order_by("created_at", "id")
-        .values_list("proposal_id", "kind", "member_id", "member__display_name", "reason")
-    )
-    for proposal_id, kind, member_id, name, reason in rows:
-        bucket = result.setdefault(proposal_id, {"block": [], "stand_aside": []})
-        bucket[kind].append({"member": name, "member_id": member_id, "reason": reason})
-    return result
-
-
 def _temperatures(ids: list[int]) -> dict[int, dict[str, int]]:
-    readings: dict[int, dict[str, int]] = {}
     open_checks = dict(
         TemperatureCheck.objects.filter(proposal_id__in=ids, closed_at__isnull=True).values_list(
             "pk", "proposal_id"
         )
     )
-    for proposal_id in open_checks.values():
-        readings[proposal_id] = {"up": 0, "so_so": 0, "down": 0}
-    rows = (
-        TemperatureReading.objects.filter(check_run_id__in=open_checks)
-        .values_list("check_run_id", "reading")
-        .annotate(n=Count("id"))
-    )
-    for check_id, reading, n in rows:
-        readings[open_checks[check_id]][reading] = n
-    return readings
+    return {open_checks[pk]: counts for pk, counts in readings_for(open_checks).items()}
 
 
 def encode(snapshot: dict) -> str:

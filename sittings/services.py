@@ -11,9 +11,19 @@ from django.utils.translation import gettext as _
 
 from assemblies.access import require_facilitator
 from assemblies.models import AgendaItem, Assembly, Meeting, MeetingState, Membership
-from assemblies.services import _require_in_assembly, append_to_agenda, record_action
+from assemblies.services import append_to_agenda, record_action, require_in_assembly
 from core.errors import Conflict, DomainError, NotFound
 from core.events import publish_on_commit
+
+
+def log(meeting: Meeting, actor: Membership | None, action: str, **data) -> None:
+    """One line of the public facilitation log about this sitting."""
+    record_action(assembly=meeting.assembly, actor=actor, meeting=meeting, action=action, **data)
+
+
+def publish(meeting: Meeting, kind: str) -> None:
+    """The one place this app announces a change of a sitting (after commit)."""
+    publish_on_commit(assembly_id=meeting.assembly_id, meeting_id=meeting.pk, kind=kind)
 
 
 def _require_meeting_of(actor: Membership | None, meeting: Meeting) -> None:
@@ -30,7 +40,7 @@ def schedule_meeting(
     scheduled_for: datetime | None = None,
     location: str = "",
 ) -> Meeting:
-    _require_in_assembly(actor, assembly.pk)
+    require_in_assembly(actor, assembly.pk)
     require_facilitator(actor)
     title = " ".join((title or "").split())
     if not title:
@@ -45,6 +55,7 @@ def schedule_meeting(
         action="assemblies.meeting.scheduled",
         title=title,
     )
+    publish_on_commit(assembly_id=assembly.pk, meeting_id=meeting.pk, kind="meeting")
     return meeting
 
 
@@ -64,10 +75,8 @@ def start_meeting(*, actor: Membership, meeting: Meeting) -> Meeting:
     meeting.state = MeetingState.IN_SESSION
     meeting.started_at = timezone.now()
     meeting.save(update_fields=["state", "started_at"])
-    record_action(
-        assembly=meeting.assembly, actor=actor, meeting=meeting, action="assemblies.meeting.started"
-    )
-    publish_on_commit(assembly_id=meeting.assembly_id, meeting_id=meeting.pk, kind="meeting")
+    log(meeting, actor, "assemblies.meeting.started")
+    publish(meeting, "meeting")
     return meeting
 
 
@@ -82,13 +91,8 @@ def adjourn_meeting(*, actor: Membership, meeting: Meeting) -> Meeting:
     meeting.ended_at = timezone.now()
     meeting.timer_started_at = None
     meeting.save(update_fields=["state", "ended_at", "timer_started_at"])
-    record_action(
-        assembly=meeting.assembly,
-        actor=actor,
-        meeting=meeting,
-        action="assemblies.meeting.adjourned",
-    )
-    publish_on_commit(assembly_id=meeting.assembly_id, meeting_id=meeting.pk, kind="meeting")
+    log(meeting, actor, "assemblies.meeting.adjourned")
+    publish(meeting, "meeting")
     return meeting
 
 
@@ -110,15 +114,8 @@ def add_to_agenda(*, actor: Membership, meeting: Meeting, proposal) -> AgendaIte
     if proposal.meeting_id != meeting.pk:
         proposal.meeting = meeting
         proposal.save(update_fields=["meeting"])
-    record_action(
-        assembly=meeting.assembly,
-        actor=actor,
-        meeting=meeting,
-        action="assemblies.agenda.added",
-        proposal=proposal.title,
-        proposal_id=proposal.pk,
-    )
-    publish_on_commit(assembly_id=meeting.assembly_id, meeting_id=meeting.pk, kind="agenda")
+    log(meeting, actor, "assemblies.agenda.added", proposal=proposal.title, proposal_id=proposal.pk)
+    publish(meeting, "agenda")
     return item
 
 
@@ -133,15 +130,14 @@ def set_current_proposal(*, actor: Membership, meeting: Meeting, proposal) -> Me
         raise Conflict("not_on_agenda", _("Put the proposal on this sitting's agenda first."))
     meeting.current_proposal = proposal
     meeting.save(update_fields=["current_proposal"])
-    record_action(
-        assembly=meeting.assembly,
-        actor=actor,
-        meeting=meeting,
-        action="assemblies.meeting.current_proposal",
+    log(
+        meeting,
+        actor,
+        "assemblies.meeting.current_proposal",
         proposal=proposal.title if proposal else None,
         proposal_id=proposal.pk if proposal else None,
     )
-    publish_on_commit(assembly_id=meeting.assembly_id, meeting_id=meeting.pk, kind="meeting")
+    publish(meeting, "meeting")
     return meeting
 
 
@@ -161,16 +157,15 @@ def move_agenda_item(*, actor: Membership, item: AgendaItem, offset: int) -> Age
     for number, other in enumerate(items, start=1):
         other.position = number
     AgendaItem.objects.bulk_update(items, ["position"])
-    record_action(
-        assembly=meeting.assembly,
-        actor=actor,
-        meeting=meeting,
-        action="assemblies.agenda.moved",
+    log(
+        meeting,
+        actor,
+        "assemblies.agenda.moved",
         proposal=item.proposal.title,
         proposal_id=item.proposal_id,
         position=target + 1,
     )
-    publish_on_commit(assembly_id=meeting.assembly_id, meeting_id=meeting.pk, kind="agenda")
+    publish(meeting, "agenda")
     return item
 
 
@@ -183,12 +178,11 @@ def remove_from_agenda(*, actor: Membership, item: AgendaItem) -> None:
         raise Conflict("proposal_is_current", _("Move on to another proposal first."))
     proposal = item.proposal
     item.delete()
-    record_action(
-        assembly=meeting.assembly,
-        actor=actor,
-        meeting=meeting,
-        action="assemblies.agenda.removed",
+    log(
+        meeting,
+        actor,
+        "assemblies.agenda.removed",
         proposal=proposal.title,
         proposal_id=proposal.pk,
     )
-    publish_on_commit(assembly_id=meeting.assembly_id, meeting_id=meeting.pk, kind="agenda")
+    publish(meeting, "agenda")

@@ -178,8 +178,8 @@ function start(initialRoot) {
     if (p.provisional_outcome) {
       setText(`[data-provisional-outcome="${p.id}"]`, labels.outcomes[p.provisional_outcome] || p.provisional_outcome);
     }
-    renderDissent("block", p.blocks);
-    renderDissent("stand_aside", p.stand_asides);
+    renderDissent("block", p.blocks, p.revision);
+    renderDissent("stand_aside", p.stand_asides, p.revision);
     if (p.temperature) {
       for (const reading of ["up", "so_so", "down"]) {
         setText(`[data-temperature="${reading}"]`, p.temperature[reading]);
@@ -193,14 +193,25 @@ function start(initialRoot) {
     applyProposal(p);
   }
 
-  function renderDissent(kind, entries) {
+  function renderDissent(kind, entries, revision) {
+    // Mirrors proposals/includes/dissent_item.html: the stale mark and the line breaks.
     const list = document.querySelector(`[data-dissent="${kind}"]`);
     if (!list) return;
     list.replaceChildren(
       ...entries.map((entry) => {
         const item = element("li", `position position-${kind}`);
         item.append(element("strong", "", entry.member));
-        if (entry.reason) item.append(element("blockquote", "", entry.reason));
+        if (entry.revision < revision) {
+          item.append(" ", element("span", "stale", `(${labels.status.stale})`));
+        }
+        if (entry.reason) {
+          const quote = element("blockquote", "", "");
+          entry.reason.split("\n").forEach((line, index) => {
+            if (index) quote.append(document.createElement("br"));
+            quote.append(line);
+          });
+          item.append(quote);
+        }
         return item;
       }),
     );

@@ -13,20 +13,33 @@ from proposals.models import Position
 from proposals.services import PositionRequest
 from tests.proposals.test_concurrency import KINDS, _errors, _new_call, run_together
 
+
+def req(*, actor, proposal, kind, reason="", request_id=""):
+    """A request as an edge makes it: ids, and the assembly the edge resolved."""
+    return PositionRequest(
+        member_id=actor.pk,
+        assembly_id=proposal.assembly_id,
+        proposal_id=proposal.pk,
+        kind=kind,
+        reason=reason,
+        request_id=request_id,
+    )
+
+
 pytestmark = pytest.mark.django_db
 
 
 def batch(*requests):
-    return proposal_services.take_positions(actor_positions=list(requests))
+    return proposal_services.take_positions(list(requests))
 
 
 def test_it_writes_every_position_and_keeps_one_current_per_member(open_call, make_member):
     members = [make_member() for _ in range(5)]
-    first = batch(*(PositionRequest(actor=m, proposal=open_call, kind="agree") for m in members))
+    first = batch(*(req(actor=m, proposal=open_call, kind="agree") for m in members))
     assert all(isinstance(p, Position) and p.pk for p in first)
     second = batch(
-        PositionRequest(actor=members[0], proposal=open_call, kind="block", reason="No."),
-        PositionRequest(actor=members[1], proposal=open_call, kind="stand_aside", reason="Meh."),
+        req(actor=members[0], proposal=open_call, kind="block", reason="No."),
+        req(actor=members[1], proposal=open_call, kind="stand_aside", reason="Meh."),
     )
     assert [p.kind for p in second] == ["block", "stand_aside"]
     current = Position.objects.filter(proposal=open_call, is_current=True)
@@ -41,8 +54,8 @@ def test_it_writes_every_position_and_keeps_one_current_per_member(open_call, ma
 
 def test_it_applies_several_statements_of_one_member_in_order(open_call, participant):
     results = batch(
-        PositionRequest(actor=participant, proposal=open_call, kind="agree"),
-        PositionRequest(actor=participant, proposal=open_call, kind="block", reason="No."),
+        req(actor=participant, proposal=open_call, kind="agree"),
+        req(actor=participant, proposal=open_call, kind="block", reason="No."),
     )
     assert all(isinstance(p, Position) for p in results)
     current = Position.objects.get(proposal=open_call, member=participant, is_current=True)
@@ -50,7 +63,7 @@ def test_it_applies_several_statements_of_one_member_in_order(open_call, partici
 
 
 def test_it_applies_a_request_id_once_within_a_batch_and_across_batches(open_call, participant):
-    request = PositionRequest(actor=participant, proposal=open_call, kind="agree", request_id="r1")
+    request = req(actor=participant, proposal=open_call, kind="agree", request_id="r1")
     first, again = batch(request, request)
     assert first.pk == again.pk
     (retry,) = batch(request)
@@ -70,16 +83,16 @@ def test_it_reports_each_refusal_for_its_own_position(
 ):
     other = _new_call(facilitator, "Other call")
     reused = make_member()
-    batch(PositionRequest(actor=reused, proposal=other, kind="agree", request_id="same"))
+    batch(req(actor=reused, proposal=other, kind="agree", request_id="same"))
     ok = make_member()
     results = batch(
-        PositionRequest(actor=participant, proposal=open_call, kind="block"),  # no reason
-        PositionRequest(actor=observer, proposal=open_call, kind="agree"),
-        PositionRequest(actor=outsider, proposal=open_call, kind="agree"),
-        PositionRequest(actor=ok, proposal=open_call, kind="maybe"),
-        PositionRequest(actor=ok, proposal=open_call, kind="agree", reason="x" * 5001),
-        PositionRequest(actor=reused, proposal=open_call, kind="agree", request_id="same"),
-        PositionRequest(actor=ok, proposal=open_call, kind="agree"),
+        req(actor=participant, proposal=open_call, kind="block"),  # no reason
+        req(actor=observer, proposal=open_call, kind="agree"),
+        req(actor=outsider, proposal=open_call, kind="agree"),
+        req(actor=ok, proposal=open_call, kind="maybe"),
+        req(actor=ok, proposal=open_call, kind="agree", reason="x" * 5001),
+        req(actor=reused, proposal=open_call, kind="agree", request_id="same"),
+        req(actor=ok, proposal=open_call, kind="agree"),
     )
     codes = [r.code if isinstance(r, DomainError) else "ok" for r in results]
     assert codes == [
@@ -101,8 +114,8 @@ def test_it_reports_each_refusal_for_its_own_position(
 
 def test_it_refuses_positions_outside_the_call(proposal, participant, make_member):
     results = batch(
-        PositionRequest(actor=participant, proposal=proposal, kind="agree"),
-        PositionRequest(actor=make_member(), proposal=proposal, kind="agree"),
+        req(actor=participant, proposal=proposal, kind="agree"),
+        req(actor=make_member(), proposal=proposal, kind="agree"),
     )
     assert [r.code for r in results] == ["call_not_open", "call_not_open"]
     assert not Position.objects.filter(proposal=proposal).exists()
@@ -113,7 +126,7 @@ def test_it_announces_the_change_once_per_proposal_after_commit(
 ):
     members = [make_member() for _ in range(4)]
     with django_capture_on_commit_callbacks() as callbacks:
-        batch(*(PositionRequest(actor=m, proposal=open_call, kind="agree") for m in members))
+        batch(*(req(actor=m, proposal=open_call, kind="agree") for m in members))
     assert len(callbacks) == 1
 
 
@@ -131,7 +144,7 @@ def test_a_batch_racing_a_close_is_wholly_in_the_decision_or_refused(
     def batch_of(group):
         return lambda: batch(
             *(
-                PositionRequest(
+                req(
                     actor=m,
                     proposal=proposal,
                     kind=kind_of[m.pk][0],

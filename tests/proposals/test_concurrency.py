@@ -16,6 +16,7 @@ from core.errors import Conflict, DomainError
 from proposals import chain
 from proposals import services as proposal_services
 from proposals.models import Decision, Position
+from proposals.services import positions as positions_module
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -211,7 +212,7 @@ def test_it_waits_for_a_position_in_flight_before_closing(
     """A position whose transaction is still open when the close starts is recorded."""
     slow, later, latest = make_member("Slow"), make_member("Later"), make_member("Latest")
     inside, release = threading.Event(), threading.Event()
-    publish = proposal_services._publish
+    publish = positions_module.publish
 
     def publish_slowly(proposal, kind):
         if kind == "position" and not release.is_set() and not inside.is_set():
@@ -219,7 +220,7 @@ def test_it_waits_for_a_position_in_flight_before_closing(
             release.wait(20)
         publish(proposal, kind)
 
-    monkeypatch.setattr(proposal_services, "_publish", publish_slowly)
+    monkeypatch.setattr(positions_module, "publish", publish_slowly)
 
     def take(member, kind, reason=""):
         return lambda: proposal_services.take_position(

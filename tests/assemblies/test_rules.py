@@ -18,7 +18,6 @@ from assemblies.rules import (
     Tally,
     canonical_fraction,
     decide,
-    describe,
     parse_fraction,
 )
 
@@ -176,31 +175,6 @@ def test_presets_have_the_documented_parameters():
     assert not CONSENT.reason_required(PositionKind.STAND_ASIDE)
     assert all(rule.preset == name and rule.matches_preset for name, rule in PRESETS.items())
     assert set(PRESET_LABELS) == set(PRESETS)
-
-
-@pytest.mark.parametrize(
-    ("rule", "expected"),
-    [
-        (FULL, "Full consensus: any block stops the proposal."),
-        (NYC, "Modified consensus: if blocked, passes with at least 9/10 of agree + block."),
-        (MINUS_ONE, "Consensus minus one: up to one block is tolerated, more stop the proposal."),
-        (CONSENT, "Consent: passes unless someone raises a reasoned objection."),
-        (
-            replace(MINUS_TWO, stand_aside_limit=Fraction(1, 4), quorum=20),
-            "Consensus minus two: up to two blocks are tolerated, more stop the proposal; "
-            "fails if more than 1/4 of positions stand aside or block; "
-            "needs at least 20 positions.",
-        ),
-    ],
-    ids=["full", "nyc", "minus-one", "consent", "customized"],
-)
-def test_it_describes_rules_in_one_sentence(rule, expected):
-    assert describe(rule) == expected
-
-
-def test_every_preset_has_a_distinct_description():
-    descriptions = [describe(rule) for rule in PRESETS.values()]
-    assert len(set(descriptions)) == len(descriptions)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,54 @@
+"""Every write to proposals, positions and decisions; all three edges call these.
+
+One module per job: `lifecycle` (submit, revise, phases, the call, tabling), `discussion`
+(questions, concerns, amendments), `temperature`, `positions` (the one check and writer of
+positions), `decisions` (closing, withdrawing, the decision record). `_common` holds the
+lock protocol they share. Import the acts from here.
+"""
+
+from proposals.services._common import CALL_LOCK_CLASS, MAX_REASON, MAX_TEXT, MAX_TITLE
+from proposals.services.decisions import close_call, close_due_calls, withdraw_proposal
+from proposals.services.discussion import (
+    accept_amendment,
+    add_comment,
+    decline_amendment,
+)
+from proposals.services.lifecycle import (
+    call_for_consensus,
+    revise_proposal,
+    set_phase,
+    submit_proposal,
+    table_proposal,
+)
+from proposals.services.positions import PositionRequest, take_position, take_positions
+from proposals.services.temperature import (
+    close_temperature_check,
+    give_reading,
+    open_temperature_check,
+    reading_counts,
+)
+
+__all__ = [
+    "CALL_LOCK_CLASS",
+    "MAX_REASON",
+    "MAX_TEXT",
+    "MAX_TITLE",
+    "PositionRequest",
+    "accept_amendment",
+    "add_comment",
+    "call_for_consensus",
+    "close_call",
+    "close_due_calls",
+    "close_temperature_check",
+    "decline_amendment",
+    "give_reading",
+    "open_temperature_check",
+    "reading_counts",
+    "revise_proposal",
+    "set_phase",
+    "submit_proposal",
+    "table_proposal",
+    "take_position",
+    "take_positions",
+    "withdraw_proposal",
+]

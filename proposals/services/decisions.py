@@ -1,0 +1,151 @@
+"""Ending a proposal: closing the call by the rule, withdrawing it, and recording the decision."""
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from assemblies import rules
+from assemblies.access import require_facilitator, require_participant
+from assemblies.models import Assembly, Membership
+from core.errors import Conflict, PermissionDenied
+from proposals import history
+from proposals.models import Decision, Outcome, Phase, Proposal
+from proposals.selectors import current_positions
+from proposals.services._common import (
+    call_lock,
+    lock_proposal,
+    log,
+    publish,
+    require_same_assembly,
+)
+
+
+@transaction.atomic
+def close_call(
+    *, actor: Membership | None, proposal: Proposal, now: datetime | None = None
+) -> Decision:
+    """Close the call: the rule decides the outcome from the tally, and it is recorded.
+
+    `actor=None` is the automatic close of an online proposal at its closing time.
+    """
+    if actor is not None:
+        require_same_assembly(actor, proposal)
+        require_facilitator(actor)
+    call_lock(proposal.pk, exclusive=True)
+    proposal = lock_proposal(proposal)
+    if proposal.phase != Phase.CALL:
+        raise Conflict("call_not_open", _("The call for consensus is not open (already closed?)."))
+    if actor is None and (
+        proposal.closes_at is None or proposal.closes_at > (now or timezone.now())
+    ):
+        raise Conflict("not_due", _("This call has no closing time or it has not come yet."))
+    return _record_decision(proposal, outcome=None, actor=actor, now=now)
+
+
+@transaction.atomic
+def withdraw_proposal(*, actor: Membership, proposal: Proposal) -> Decision:
+    """The author (or a facilitator) withdraws it; the withdrawal is recorded in the history."""
+    require_same_assembly(actor, proposal)
+    require_participant(actor)
+    if actor.pk != proposal.author_id and not actor.is_facilitator:
+        raise PermissionDenied(
+            "not_author", _("Only the author or a facilitator can withdraw a proposal.")
+        )
+    proposal = lock_proposal(proposal)
+    if proposal.phase in (Phase.DECIDED, Phase.WITHDRAWN):
+        raise Conflict("proposal_closed", _("This proposal is already decided or withdrawn."))
+    return _record_decision(proposal, outcome=Outcome.WITHDRAWN, actor=actor, now=None)
+
+
+def _record_decision(
+    proposal: Proposal, *, outcome: str | None, actor: Membership | None, now: datetime | None
+) -> Decision:
+    """Append the decision to the assembly's chain. Caller holds the proposal's row lock.
+
+    `outcome=None`: the rule decides, from the same positions the record lists (read once).
+    """
+    # The chain is per assembly: lock it so two closes cannot take the same place in it.
+    Assembly.objects.select_for_update(no_key=True).filter(pk=proposal.assembly_id).first()
+    previous = (
+        Decision.objects.filter(assembly_id=proposal.assembly_id)
+        .order_by("-sequence")
+        .values_list("sequence", "digest")
+        .first()
+    )
+    sequence, previous_digest = (previous[0] + 1, previous[1]) if previous else (1, history.GENESIS)
+    decided_at = now or timezone.now()
+    positions = list(current_positions(proposal).order_by("member_id"))
+    tally = rules.Tally.from_kinds(position.kind for position in positions)
+    if outcome is None:
+        outcome = rules.decide(proposal.decision_rule, tally)
+    record = _record(proposal, sequence, outcome, tally, positions, actor, decided_at)
+    decision = Decision.objects.create(
+        proposal=proposal,
+        assembly_id=proposal.assembly_id,
+        sequence=sequence,
+        outcome=outcome,
+        agree_count=tally.agree,
+        stand_aside_count=tally.stand_aside,
+        block_count=tally.block,
+        rule=proposal.rule,
+        revision_number=proposal.revision_number,
+        closed_by=actor,
+        decided_at=decided_at,
+        record=record,
+        previous_digest=previous_digest,
+        digest=history.compute_digest(previous_digest, record),
+    )
+    withdrawn = outcome == Outcome.WITHDRAWN
+    proposal.phase = Phase.WITHDRAWN if withdrawn else Phase.DECIDED
+    proposal.save(update_fields=["phase", "updated_at"])
+    proposal.temperature_checks.filter(closed_at__isnull=True).update(closed_at=decided_at)
+    action = "proposals.proposal.withdrawn" if withdrawn else "proposals.call.closed"
+    log(proposal, actor, action, outcome=outcome, counts=tally.as_dict())
+    publish(proposal, "decision")
+    return decision
+
+
+def _record(proposal, sequence, outcome, tally, positions, closed_by, decided_at) -> dict:
+    return history.decision_record(
+        assembly=proposal.assembly.slug,
+        sequence=sequence,
+        proposal={
+            "id": proposal.pk,
+            "title": proposal.title,
+            "revision": proposal.revision_number,
+            "text": proposal.revisions.get(number=proposal.revision_number).text,
+        },
+        outcome=outcome,
+        rule=proposal.rule,
+        counts=tally.as_dict(),
+        positions=[
+            {
+                "member_id": position.member_id,
+                "member": position.member.display_name,
+                "kind": position.kind,
+                "reason": position.reason,
+                "revision": position.revision_number,
+                "taken_at": position.created_at,
+            }
+            for position in positions
+        ],
+        closed_by=(
+            {"member_id": closed_by.pk, "member": closed_by.display_name} if closed_by else None
+        ),
+        decided_at=decided_at,
+    )
+
+
+def close_due_calls(*, now: datetime | None = None) -> list[Decision]:
+    """Close every online call whose time has come (called lazily and by the live ticker)."""
+    now = now or timezone.now()
+    decisions = []
+    due = Proposal.objects.filter(phase=Phase.CALL, closes_at__lte=now).values_list("pk", flat=True)
+    for proposal_id in due:
+        try:
+            decisions.append(close_call(actor=None, proposal=Proposal(pk=proposal_id), now=now))
+        except Conflict:
+            continue  # closed meanwhile by a facilitator or another process
+    return decisions

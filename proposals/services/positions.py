@@ -1,0 +1,233 @@
+"""Taking a position: one check and one writer for the page, the API and the socket.
+
+`take_positions` is the writer: many members' statements in ONE transaction (the socket's
+group commit, see `sittings.batching`). `take_position` is its one-item case and raises
+that item's refusal. Every request passes `_check`, whichever edge it came from.
+"""
+
+import unicodedata
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from assemblies.access import require_participant
+from assemblies.models import Membership
+from core.errors import Conflict, DomainError
+from proposals.models import Phase, Position, PositionKind, Proposal
+from proposals.services._common import (
+    MAX_REASON,
+    call_lock,
+    lock_for_position,
+    not_found,
+    publish,
+)
+
+MAX_REQUEST_ID = 64
+
+
+@dataclass(frozen=True)
+class PositionRequest:
+    """One member's statement, as an edge received it: ids only, nothing looked up yet.
+
+    `assembly_id` is the assembly the edge resolved (the URL's or the socket's); a proposal
+    of another assembly is answered as missing.
+    """
+
+    member_id: int | None
+    assembly_id: int
+    proposal_id: int
+    kind: str
+    reason: str = ""
+    request_id: str = ""
+
+
+def take_position(
+    *,
+    actor: Membership | None,
+    proposal: Proposal,
+    kind: str,
+    reason: str = "",
+    request_id: str = "",
+) -> Position:
+    """State agree / stand aside / block. A new statement replaces the member's current one."""
+    request = PositionRequest(
+        member_id=actor.pk if actor is not None else None,
+        assembly_id=actor.assembly_id if actor is not None else proposal.assembly_id,
+        proposal_id=proposal.pk,
+        kind=kind,
+        reason=reason,
+        request_id=request_id,
+    )
+    [result] = take_positions([request])
+    if isinstance(result, DomainError):
+        raise result
+    return result
+
+
+@transaction.atomic
+def take_positions(requests: list[PositionRequest]) -> list[Position | DomainError]:
+    """Write many statements at once; one result per request, in order.
+
+    A result is the position (new, or the earlier one for a repeated `request_id`) or the
+    `DomainError` refusing that request alone; the others are still written. The locks are
+    taken in a fixed order (proposals, then members, by id) so concurrent batches cannot
+    deadlock: a batch racing a close is wholly before it (its positions are in the decision)
+    or wholly after (refused). Several statements of one member apply in order, the last one
+    current.
+    """
+    results: list[Position | DomainError | None] = [None] * len(requests)
+    valid = []
+    for index, request in enumerate(requests):
+        try:
+            valid.append((index, request, _clean(request)))
+        except DomainError as error:
+            results[index] = error
+    proposals = _lock_proposals({request.proposal_id for _i, request, _r in valid})
+    members = _lock_members({request.member_id for _i, request, _r in valid if request.member_id})
+    earlier = _earlier_positions(members, [request for _i, request, _r in valid])
+
+    rounds: list[list[tuple[int, Position]]] = []
+    turns: dict[int, int] = {}
+    for index, request, reason in valid:
+        try:
+            member = members.get(request.member_id)
+            proposal = _proposal_for(proposals, request, member)
+            repeated = _check(request, member, proposal, reason, earlier)
+        except DomainError as error:
+            results[index] = error
+            continue
+        if repeated is not None:
+            results[index] = repeated
+            continue
+        position = Position(
+            proposal=proposal,
+            member=member,
+            kind=request.kind,
+            reason=reason,
+            revision_number=proposal.revision_number,
+            request_id=request.request_id[:MAX_REQUEST_ID],
+        )
+        if position.request_id:
+            earlier[(member.pk, position.request_id)] = position  # a repeat here: applied once
+        turn = turns[member.pk] = turns.get(member.pk, -1) + 1
+        if turn == len(rounds):
+            rounds.append([])
+        rounds[turn].append((index, position))
+    for index, position in _write(rounds):
+        results[index] = position
+    for proposal_id in sorted({p.proposal_id for r in rounds for _i, p in r}):
+        publish(proposals[proposal_id], "position")
+    return results
+
+
+def _clean(request: PositionRequest) -> str:
+    """What can be refused before any lock: the kind and the reason's shape."""
+    if request.kind not in PositionKind.values:
+        raise DomainError("invalid_kind", _("Choose agree, stand aside or block."))
+    reason = request.reason.strip() if isinstance(request.reason, str) else ""
+    if len(reason) > MAX_REASON:
+        raise DomainError("reason_too_long", _("A reason has at most 5000 characters."))
+    if any(_unstorable(char) for char in reason):
+        raise DomainError(
+            "reason_invalid", _("A reason cannot contain control characters or broken text.")
+        )
+    return reason
+
+
+def _unstorable(char: str) -> bool:
+    # NUL cannot be stored, a lone surrogate is not text; tabs and line breaks are kept.
+    category = unicodedata.category(char)
+    return category == "Cs" or (category == "Cc" and char not in "\n\r\t")
+
+
+def _lock_proposals(ids: set[int]) -> dict[int, Proposal | DomainError]:
+    proposals: dict[int, Proposal | DomainError] = {}
+    for proposal_id in sorted(ids):
+        call_lock(proposal_id, exclusive=False)
+        try:
+            proposals[proposal_id] = lock_for_position(proposal_id)
+        except DomainError as error:
+            proposals[proposal_id] = error
+    return proposals
+
+
+def _lock_members(ids: set[int]) -> dict[int, Membership]:
+    # One member's statements queue behind each other; other members are not held up.
+    return {
+        member.pk: member
+        for member in Membership.objects.select_for_update(no_key=True)
+        .filter(pk__in=sorted(ids))
+        .order_by("pk")
+    }
+
+
+def _earlier_positions(
+    members: dict[int, Membership], requests: list[PositionRequest]
+) -> dict[tuple[int, str], Position]:
+    asked = {
+        (r.member_id, r.request_id[:MAX_REQUEST_ID])
+        for r in requests
+        if r.request_id and r.member_id in members
+    }
+    if not asked:
+        return {}
+    found = Position.objects.filter(
+        member_id__in={m for m, _r in asked}, request_id__in={r for _m, r in asked}
+    )
+    return {(p.member_id, p.request_id): p for p in found}
+
+
+def _proposal_for(proposals, request: PositionRequest, member: Membership | None) -> Proposal:
+    proposal = proposals[request.proposal_id]
+    if isinstance(proposal, DomainError):
+        raise proposal
+    # A statement from outside this assembly is answered as if the proposal were missing.
+    if proposal.assembly_id != request.assembly_id:
+        raise not_found()
+    if member is None or member.assembly_id != proposal.assembly_id:
+        raise not_found()
+    return proposal
+
+
+def _check(request, member, proposal, reason, earlier) -> Position | None:
+    """Every rule a statement must pass; returns the earlier position for a repeated id."""
+    require_participant(member)
+    request_id = request.request_id[:MAX_REQUEST_ID]
+    if request_id and (member.pk, request_id) in earlier:
+        before = earlier[(member.pk, request_id)]
+        if before.proposal_id != proposal.pk:
+            # Acknowledging it would report a position on this proposal that was never taken.
+            raise Conflict(
+                "request_id_reused", _("This request id was already used for another proposal.")
+            )
+        return before
+    if proposal.phase != Phase.CALL:
+        raise Conflict(
+            "call_not_open", _("Positions can only be taken during the call for consensus.")
+        )
+    if proposal.decision_rule.reason_required(request.kind) and not reason:
+        raise _reason_required(request.kind)
+    return None
+
+
+def _reason_required(kind: str) -> DomainError:
+    if kind == PositionKind.BLOCK:
+        message = _("A block needs a reason: say what principled objection you have.")
+    else:
+        message = _("A stand-aside needs a reason under this assembly's rule.")
+    return DomainError("reason_required", message)
+
+
+def _write(rounds: list[list[tuple[int, Position]]]):
+    """Each round holds at most one statement per member: retire the current ones, insert."""
+    for round_ in rounds:
+        by_proposal: dict[int, list[int]] = {}
+        for _index, position in round_:
+            by_proposal.setdefault(position.proposal_id, []).append(position.member_id)
+        for proposal_id, member_ids in by_proposal.items():
+            Position.objects.filter(
+                proposal_id=proposal_id, member_id__in=member_ids, is_current=True
+            ).update(is_current=False)
+        Position.objects.bulk_create([position for _index, position in round_])
+        yield from round_
