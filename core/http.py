@@ -26,5 +26,6 @@ def form_error(
 ) -> None:
     """Show a service's refusal on the form field it concerns (or the whole form)."""
     form.add_error(
-        fields_by_code.get(error.code, default), forms.ValidationError(error.message, code=error.code)
+        fields_by_code.get(error.code, default),
+        forms.ValidationError(error.message, code=error.code),
     )
