@@ -17,72 +17,25 @@ consensus, so the append-only triggers allow it), then every call is closed thro
 
 import argparse
 import json
-import os
 import random
 import subprocess
 import sys
 import time
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from harness import DEFAULT_DATABASE_URL, assembly_with_members, local_django, throwaway_database
+
 SLUG = "bench-export"
 TARGET_SECONDS = 10.0
 TARGET_MB = 150.0
-
-
-def database_url(base: str, name: str) -> str:
-    parts = urlsplit(base)
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
-def admin_sql(base: str, statement: str) -> None:
-    import psycopg
-
-    with psycopg.connect(database_url(base, "postgres"), autocommit=True) as connection:
-        connection.execute(statement)
-
-
-def django_setup(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ["DEBUG"] = "0"  # DEBUG keeps every query in memory
-    os.environ["SECURE_SSL_REDIRECT"] = "0"
-    os.environ.pop("REDIS_URL", None)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "multitude.settings")
-    import django
-
-    django.setup()
+# The test Client speaks plain HTTP: no redirect to HTTPS even when SECRET_KEY is set.
+PLAIN_HTTP = {"SECURE_SSL_REDIRECT": "0"}
 
 
 def fill(positions: int, members: int) -> None:
-    from django.contrib.auth.models import User
-    from django.core.management import call_command
-
-    from assemblies import services as assembly_services
-    from assemblies.models import JoinedVia, Membership
     from proposals import services as proposal_services
     from proposals.models import Position
 
-    call_command("migrate", verbosity=0)
-    founder = User.objects.create_user("bench-founder")
-    assembly = assembly_services.create_assembly(
-        actor=founder,
-        name="Benchmark Assembly",
-        slug=SLUG,
-        display_name="Fran",
-        decision_rule={"preset": "occupy_modified_consensus"},
-    )
-    facilitator = assembly.memberships.get()
-    users = User.objects.bulk_create(
-        User(username=f"bench-{i}", password="!") for i in range(members)
-    )
-    people = Membership.objects.bulk_create(
-        Membership(
-            assembly=assembly, user=user, display_name=f"Member {i}", joined_via=JoinedVia.CODE
-        )
-        for i, user in enumerate(users)
-    )
+    _assembly, facilitator, people = assembly_with_members(members, slug=SLUG)
     rng = random.Random(2011)
     proposals = -(-positions // members)
     made = 0
@@ -146,7 +99,7 @@ def main() -> int:
     parser.add_argument("--members", type=int, default=1000)
     parser.add_argument(
         "--database-url",
-        default=os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/multitude"),
+        default=DEFAULT_DATABASE_URL,
         help="server to use; a database named multitude_bench_export_<pid> is made on it",
     )
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
@@ -155,16 +108,12 @@ def main() -> int:
     args = parser.parse_args()
 
     if args.measure:  # the child process
-        django_setup(args.measure)
+        local_django(args.measure, **PLAIN_HTTP)
         print(json.dumps(measure(args.trace)))
         return 0
 
-    name = f"multitude_bench_export_{os.getpid()}"
-    url = database_url(args.database_url, name)
-    admin_sql(args.database_url, f'CREATE DATABASE "{name}"')
-    try:
-        started = time.perf_counter()
-        django_setup(url)
+    started = time.perf_counter()
+    with throwaway_database(args.database_url, "export", keep=args.keep, **PLAIN_HTTP) as url:
         fill(args.positions, args.members)
         print(f"set-up took {time.perf_counter() - started:.1f} s")
         from django.db import connections
@@ -194,12 +143,6 @@ def main() -> int:
             f"allocations {traced['peak_python_alloc_mb']} MB"
         )
         return 0 if ok else 1
-    finally:
-        if not args.keep:
-            from django.db import connections
-
-            connections.close_all()
-            admin_sql(args.database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

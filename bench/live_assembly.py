@@ -31,188 +31,31 @@ final tally; timings are reported, not enforced.
 import argparse
 import asyncio
 import json
-import multiprocessing
-import os
 import random
-import resource
-import socket
 import subprocess
 import sys
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
-from http.client import HTTPConnection
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-BENCH = ROOT / "bench"
-RESULTS = BENCH / "results"
-sys.path[:0] = [str(ROOT), str(BENCH)]
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-SLUG = "bench-live"
-UVICORN_FLAGS = [
-    "--host", "127.0.0.1", "--lifespan", "on", "--ws-per-message-deflate", "false",
-    "--loop", "uvloop", "--http", "httptools", "--log-level", "warning", "--backlog", "4096",
-]  # fmt: skip
+from harness import (
+    BENCH,
+    RESULTS,
+    Servers,
+    add_live_arguments,
+    create_live_assembly,
+    join_all,
+    live_app,
+    live_facilitator,
+    new_proposal,
+    open_call,
+    open_socket,
+    start_workers,
+    uvicorn,
+    write_results,
+)
+from wsclient import Client, tally_pattern
 
-
-# --- processes and /proc --------------------------------------------------------------------
-
-
-def raise_file_limit() -> None:
-    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    want = 65536
-    try:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (want, max(hard, want)))
-    except (ValueError, OSError):
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-
-def memory_kb(pid: int, field: str) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    return 0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_listening(port: int, process: subprocess.Popen, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited: {process.stdout.read().decode()[-2000:]}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise TimeoutError(f"server on port {port} did not start")
-
-
-class Servers:
-    def __init__(self, commands: list[list[str]], env: dict):
-        self.ports, self.processes = [], []
-        for command in commands:
-            port = free_port()
-            process = subprocess.Popen(
-                [arg.replace("{port}", str(port)) for arg in command],
-                cwd=ROOT,
-                env=env,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-            )
-            self.ports.append(port)
-            self.processes.append(process)
-        for port, process in zip(self.ports, self.processes, strict=True):
-            wait_listening(port, process)
-        self._drain = [
-            threading.Thread(target=self._echo, args=(p,), daemon=True) for p in self.processes
-        ]
-        for thread in self._drain:
-            thread.start()
-
-    @staticmethod
-    def _echo(process):
-        for line in process.stdout:
-            text = line.decode(errors="replace").rstrip()
-            if text:
-                print(f"  [server {process.pid}] {text}"[:300], flush=True)
-
-    def pids(self) -> list[int]:
-        return [p.pid for p in self.processes]
-
-    def cpu(self) -> float:
-        return sum(cpu_seconds(pid) for pid in self.pids())
-
-    def rss_kb(self) -> int:
-        return sum(memory_kb(pid, "VmRSS") for pid in self.pids())
-
-    def peak_kb(self) -> int:
-        return sum(memory_kb(pid, "VmHWM") for pid in self.pids())
-
-    def stop(self) -> None:
-        for process in self.processes:
-            process.terminate()
-        for process in self.processes:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-
-
-def uvicorn(app: str, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "uvicorn", app, "--port", "{port}", *UVICORN_FLAGS, *extra]
-
-
-# --- the database and the assembly ------------------------------------------------------------
-
-
-def database_url(base: str, name: str) -> str:
-    return urlunsplit(urlsplit(base)._replace(path=f"/{name}"))
-
-
-def admin_sql(base: str, statement: str) -> None:
-    import psycopg
-
-    with psycopg.connect(database_url(base, "postgres"), autocommit=True) as connection:
-        connection.execute(statement)
-
-
-def django_setup(env: dict) -> None:
-    os.environ.update(env)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "multitude.settings")
-    import django
-
-    django.setup()
-
-
-def create_assembly() -> tuple[str, int]:
-    from django.contrib.auth.models import User
-    from django.core.management import call_command
-
-    from assemblies import services as assembly_services
-
-    call_command("migrate", verbosity=0)
-    founder = User.objects.create_user("bench-facilitator")
-    assembly = assembly_services.create_assembly(
-        actor=founder,
-        name="Benchmark General Assembly",
-        slug=SLUG,
-        display_name="Facilitator",
-        decision_rule={"preset": "occupy_modified_consensus"},
-    )
-    return assembly.join_code, assembly.pk
-
-
-def facilitator():
-    from assemblies.models import Membership
-
-    return Membership.objects.get(assembly__slug=SLUG, role="facilitator")
-
-
-def new_proposal(title: str):
-    from proposals import services
-
-    return services.submit_proposal(
-        actor=facilitator(), title=title, text="We keep the kitchen open all night."
-    )
-
-
-def open_call(proposal) -> None:
-    from proposals import services
-
-    services.call_for_consensus(actor=facilitator(), proposal=proposal)
+# --- the database -----------------------------------------------------------------------------
 
 
 def stored_positions(proposal_id: int) -> int:
@@ -231,56 +74,14 @@ def retire(proposal_id: int) -> None:
     from proposals.models import Proposal
 
     proposal = Proposal.objects.get(pk=proposal_id)
-    services.close_call(actor=facilitator(), proposal=proposal)
+    services.close_call(actor=live_facilitator(), proposal=proposal)
     Proposal.objects.filter(pk=proposal_id).update(updated_at=timezone.now() - timedelta(hours=2))
-
-
-def join_all(ports: list[int], code: str, n: int, threads: int = 8) -> list[dict]:
-    """N participants join through the real endpoint, a few connections in parallel."""
-    local = threading.local()
-
-    def join(i: int) -> dict:
-        if not hasattr(local, "connection"):
-            local.connection = HTTPConnection("127.0.0.1", ports[i % len(ports)], timeout=60)
-        body = json.dumps({"code": code, "display_name": f"P{i}"})
-        for attempt in range(5):
-            try:
-                local.connection.request(
-                    "POST",
-                    f"/api/v1/assemblies/{SLUG}/join/",
-                    body=body,
-                    headers={"Content-Type": "application/json", "Host": "127.0.0.1"},
-                )
-                response = local.connection.getresponse()
-                data = json.loads(response.read())
-                if response.status != 201:
-                    raise RuntimeError(f"join answered {response.status}: {data}")
-                return {"token": data["token"], "member_id": data["member"]["id"], "name": f"P{i}"}
-            except (OSError, ConnectionError):
-                local.connection.close()
-                time.sleep(0.2 * (attempt + 1))
-        raise RuntimeError("join failed repeatedly")
-
-    with ThreadPoolExecutor(threads) as pool:
-        return list(pool.map(join, range(n)))
 
 
 # --- the client worker processes ------------------------------------------------------------
 
 
-def worker_main(conn, spec: dict) -> None:
-    raise_file_limit()
-    try:
-        import uvloop
-
-        uvloop.run(worker(conn, spec))
-    except ImportError:
-        asyncio.run(worker(conn, spec))
-
-
 async def worker(conn, spec: dict) -> None:
-    from wsclient import Client, tally_pattern
-
     loop = asyncio.get_running_loop()
 
     async def recv():
@@ -292,17 +93,11 @@ async def worker(conn, spec: dict) -> None:
 
     async def open_one(i: int) -> None:
         person = people[i]
-        port = person["port"]
         async with gate:
             for attempt in range(8):
                 try:
-                    _transport, client = await loop.create_connection(
-                        lambda p=person, port=port: Client(
-                            f"127.0.0.1:{port}", f"/ws/assemblies/{SLUG}/", p["token"]
-                        ),
-                        "127.0.0.1",
-                        port,
-                        local_addr=(spec["source"], 0),
+                    client = await open_socket(
+                        Client, person["port"], person["token"], spec["source"]
                     )
                     await asyncio.wait_for(client.opened, 60)
                     clients[i] = client
@@ -331,7 +126,7 @@ async def worker(conn, spec: dict) -> None:
             "member": person["name"],  # for the limit server, which has no database
             "member_id": person["member_id"],
         }
-        client.send_text(json.dumps(message, separators=(",", ":")).encode())
+        client.send_json(message)
         try:
             answer = await asyncio.wait_for(client.answer, spec["answer_timeout"])
         except (TimeoutError, ConnectionError):
@@ -440,21 +235,9 @@ def run_mode(
     ports = servers.ports
     for i, person in enumerate(people):
         person["port"] = ports[i % len(ports)]
-    ctx = multiprocessing.get_context("spawn")
-    pipes, processes = [], []
     rss_idle = servers.rss_kb()
     started = time.time()
-    for w in range(workers):
-        parent, child = ctx.Pipe()
-        spec = {
-            "people": people[w::workers],
-            "source": f"127.0.0.{2 + w}",
-            "answer_timeout": max(60.0, cap),
-        }
-        process = ctx.Process(target=worker_main, args=(child, spec), daemon=True)
-        process.start()
-        pipes.append(parent)
-        processes.append(process)
+    pipes, processes = start_workers(worker, people, workers, answer_timeout=max(60.0, cap))
     connected = sum(pipe.recv()[1] for pipe in pipes)
     connect_seconds = time.time() - started
     time.sleep(1.0)  # let the first snapshots settle
@@ -643,15 +426,7 @@ def main() -> int:
     parser.add_argument("--cap", type=float, default=30.0, help="max wait for convergence (s)")
     parser.add_argument("--dissent", type=float, default=0.02, help="share of non-agree")
     parser.add_argument("--ws", default="websockets-sansio", help="uvicorn --ws implementation")
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/multitude"),
-    )
-    parser.add_argument(
-        "--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-    )
-    parser.add_argument("--no-save", action="store_true", help="do not write bench/results/")
-    parser.add_argument("--json", metavar="PATH", help="also write the results to PATH")
+    add_live_arguments(parser, no_save_help="do not write bench/results/")
     parser.add_argument("--plot", action="store_true", help="only draw bench/lag_vs_n.png")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--profile", action="store_true", help="py-spy the first app process")
@@ -660,37 +435,15 @@ def main() -> int:
         plot()
         return 0
 
-    raise_file_limit()
     n = args.participants
     app_processes = args.app_processes or (1 if n <= 2000 else 2)
     workers = args.workers or min(4, max(2, n // 2500))
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
-    name = f"multitude_bench_live_{os.getpid()}"
-    prefix = f"bench-{os.getpid()}"
-    url = database_url(args.database_url, name)
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "REDIS_URL": args.redis_url,
-        "REDIS_PREFIX": prefix,
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DEBUG": "0",
-        "LOG_LEVEL": "WARNING",
-        "PYTHONWARNINGS": "ignore::UserWarning",
-    }
-    env.pop("TESTING", None)
-    admin_sql(args.database_url, f'CREATE DATABASE "{name}"')
-    all_servers: list[Servers] = []
     started = time.time()
-    try:
-        django_setup(env)
-        code, _assembly_id = create_assembly()
-        app_cmd = uvicorn("multitude.asgi:application", "--ws", args.ws)
-        app = Servers([app_cmd] * app_processes, env)
-        all_servers.append(app)
-        t = time.time()
+    with live_app(args, "live", "bench") as run:
+        code = create_live_assembly()
+        app = run.app(app_processes, args.ws)
         joined = join_all(app.ports, code, n)
-        print(f"{n} participants joined through the API in {time.time() - t:.1f} s", flush=True)
         people = plan_people(joined, args.window, args.dissent, seed=n)
         results: dict = {
             "participants": n,
@@ -706,21 +459,19 @@ def main() -> int:
             if mode == "app":
                 servers = app
             elif mode == "baseline":
-                servers = Servers(
+                servers = run.start(
                     [
                         uvicorn(
                             "baseline_app:application",
                             *("--app-dir", str(BENCH), "--ws", args.ws, "--lifespan", "off"),
                         )
                     ]
-                    * app_processes,
-                    env,
+                    * app_processes
                 )
-                all_servers.append(servers)
             elif mode == "limit":
-                command = [sys.executable, str(BENCH / "limit_server.py"), "--port", "{port}"]
-                servers = Servers([command], env)
-                all_servers.append(servers)
+                servers = run.start(
+                    [[sys.executable, str(BENCH / "limit_server.py"), "--port", "{port}"]]
+                )
             else:
                 raise SystemExit(f"unknown mode {mode}")
             proposal = new_proposal(f"Benchmark ({mode})") if mode != "limit" else None
@@ -745,13 +496,7 @@ def main() -> int:
         print()
         print(report(results))
         print(f"\n(total {results['total_seconds']} s)")
-        if not args.no_save:
-            RESULTS.mkdir(exist_ok=True)
-            path = RESULTS / f"live_{n}.json"
-            path.write_text(json.dumps(results, indent=1) + "\n")
-            print(f"wrote {path.relative_to(ROOT)}")
-        if args.json:
-            Path(args.json).write_text(json.dumps(results, indent=1) + "\n")
+        write_results(results, f"live_{n}.json", args)
         app_result = by_mode.get("app")
         if app_result and (
             app_result["acknowledged"] != app_result["stored"]
@@ -761,23 +506,6 @@ def main() -> int:
             print("FAIL: the app lost positions or a client never saw the final tally")
             return 1
         return 0
-    finally:
-        for servers in all_servers:
-            servers.stop()
-        if not args.keep:
-            from django.db import connections
-
-            connections.close_all()
-            admin_sql(args.database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            try:
-                import redis
-
-                client = redis.Redis.from_url(args.redis_url)
-                keys = list(client.scan_iter(f"{prefix}*", count=1000))
-                if keys:
-                    client.delete(*keys)
-            except Exception:
-                pass
 
 
 if __name__ == "__main__":

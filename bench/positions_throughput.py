@@ -15,13 +15,12 @@ Every position is then counted in the database. Target: >= 1,000 positions/s.
 """
 
 import argparse
-import os
 import random
 import sys
 import threading
 import time
 
-from common import DEFAULT_DATABASE_URL, assembly_with_members, open_proposal, throwaway_database
+from harness import DEFAULT_DATABASE_URL, assembly_with_members, open_proposal, throwaway_database
 
 TARGET = 1000
 
@@ -86,8 +85,7 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
     args = parser.parse_args()
-    name = f"multitude_bench_positions_{os.getpid()}"
-    with throwaway_database(args.database_url, name):
+    with throwaway_database(args.database_url, "positions"):
         from proposals.models import Position
 
         _assembly, facilitator, people = assembly_with_members(args.members)

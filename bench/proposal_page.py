@@ -12,13 +12,12 @@ which must be equal. Target: <= 50 ms.
 """
 
 import argparse
-import os
 import random
 import statistics
 import sys
 import time
 
-from common import DEFAULT_DATABASE_URL, assembly_with_members, open_proposal, throwaway_database
+from harness import DEFAULT_DATABASE_URL, assembly_with_members, open_proposal, throwaway_database
 
 TARGET_MS = 50.0
 
@@ -71,8 +70,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
     args = parser.parse_args()
-    name = f"multitude_bench_page_{os.getpid()}"
-    with throwaway_database(args.database_url, name):
+    with throwaway_database(args.database_url, "page"):
         from django.test import Client
 
         _assembly, facilitator, people = assembly_with_members(args.positions)

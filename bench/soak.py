@@ -32,8 +32,6 @@ matplotlib) and exits 1 on FAIL.
 import argparse
 import asyncio
 import json
-import multiprocessing
-import os
 import random
 import socket
 import struct
@@ -42,25 +40,21 @@ import time
 from collections import Counter
 from pathlib import Path
 
-sys.path[:0] = [str(Path(__file__).resolve().parent)]
-
-from live_assembly import (  # noqa: E402
+from harness import (
     BENCH,
-    RESULTS,
     ROOT,
-    SLUG,
     Servers,
-    admin_sql,
-    create_assembly,
-    database_url,
-    django_setup,
+    add_live_arguments,
+    create_live_assembly,
     join_all,
+    live_app,
     new_proposal,
     open_call,
-    raise_file_limit,
-    uvicorn,
+    open_socket,
+    start_workers,
+    write_results,
 )
-from wsclient import Client, frame, tally_pattern  # noqa: E402
+from wsclient import Client, frame, tally_pattern
 
 KINDS = ("agree", "stand_aside", "block")
 EXPECTED_ERROR_CODES: frozenset[str] = frozenset()  # the call stays open: nothing is expected
@@ -138,16 +132,6 @@ class Stats:
 # --- the worker processes -------------------------------------------------------------------
 
 
-def worker_main(conn, spec: dict) -> None:
-    raise_file_limit()
-    try:
-        import uvloop
-
-        uvloop.run(worker(conn, spec))
-    except ImportError:
-        asyncio.run(worker(conn, spec))
-
-
 async def worker(conn, spec: dict) -> None:
     loop = asyncio.get_running_loop()
     stats = Stats()
@@ -172,18 +156,10 @@ async def worker(conn, spec: dict) -> None:
 
 
 async def connect(person: dict, spec: dict, stats: Stats) -> SoakClient | None:
-    loop = asyncio.get_running_loop()
     client = None
     try:
-        _transport, client = await asyncio.wait_for(
-            loop.create_connection(
-                lambda: SoakClient(
-                    f"127.0.0.1:{person['port']}", f"/ws/assemblies/{SLUG}/", person["token"]
-                ),
-                "127.0.0.1",
-                person["port"],
-                local_addr=(spec["source"], 0),
-            ),
+        client = await asyncio.wait_for(
+            open_socket(SoakClient, person["port"], person["token"], spec["source"]),
             FIRST_SNAPSHOT_TIMEOUT,
         )
         await asyncio.wait_for(client.opened, FIRST_SNAPSHOT_TIMEOUT)
@@ -200,7 +176,7 @@ async def connect(person: dict, spec: dict, stats: Stats) -> SoakClient | None:
 async def ask(client: SoakClient, message: dict, stats: Stats) -> dict | None:
     """Send one message and wait for its answer; None if the connection failed meanwhile."""
     client.answer = asyncio.get_running_loop().create_future()
-    client.send_text(json.dumps(message, separators=(",", ":")).encode())
+    client.send_json(message)
     try:
         answer = json.loads(await asyncio.wait_for(client.answer, ANSWER_TIMEOUT))
     except (TimeoutError, ConnectionError) as error:
@@ -210,6 +186,16 @@ async def ask(client: SoakClient, message: dict, stats: Stats) -> dict | None:
         client.answer = None
     if answer.get("request_id") != message["request_id"]:
         stats.error("wrong_answer", f"{message['request_id']}: {answer}")
+    return answer
+
+
+async def exchange(
+    client: SoakClient, message: dict, person: dict, stats: Stats, *, repeat: bool
+) -> dict | None:
+    """Send one message, wait for its answer and record it; None if the answer was lost."""
+    answer = await ask(client, message, stats)
+    if answer is not None:
+        settle(message, answer, person, stats, repeat=repeat)
     return answer
 
 
@@ -253,19 +239,14 @@ async def participant(person: dict, rng: random.Random, spec: dict, stats: Stats
         try:
             if unanswered is not None:  # the retry the protocol is made for
                 stats.count["retries_after_loss"] += 1
-                answer = await ask(client, unanswered, stats)
-                if answer is not None:
-                    settle(unanswered, answer, person, stats, repeat=True)
+                if await exchange(client, unanswered, person, stats, repeat=True) is not None:
                     unanswered = None
             elif acked is not None and rng.random() < 0.2:
                 # The same request on a new connection: the socket's memory of its acks is
                 # gone, so the service's (member, request_id) lookup must answer it.
                 stats.count["resent_after_reconnect"] += 1
-                answer = await ask(client, acked, stats)
-                if answer is None:
+                if await exchange(client, acked, person, stats, repeat=True) is None:
                     unanswered = acked
-                else:
-                    settle(acked, answer, person, stats, repeat=True)
             started = time.time()
             stay = rng.uniform(5, 60)
             moments = sorted(rng.uniform(0, stay) for _ in range(rng.randint(0, 3)))
@@ -283,20 +264,17 @@ async def participant(person: dict, rng: random.Random, spec: dict, stats: Stats
                     "request_id": f"s-{person['member_id']}-{serial}",
                 }
                 stats.count["sent"] += 1
-                answer = await ask(client, message, stats)
+                answer = await exchange(client, message, person, stats, repeat=False)
                 if answer is None:
                     unanswered = message
                     break
-                settle(message, answer, person, stats, repeat=False)
                 if answer.get("type") == "ack":
                     acked = message
                 if answer.get("type") == "ack" and rng.random() < 0.25:
                     stats.count["resent"] += 1
-                    again = await ask(client, message, stats)
-                    if again is None:
+                    if await exchange(client, message, person, stats, repeat=True) is None:
                         unanswered = message
                         break
-                    settle(message, again, person, stats, repeat=True)
             if unanswered is None:
                 await pause(started + stay - time.time())
             for payload in client.unsolicited:
@@ -431,13 +409,8 @@ def plot(samples: list[dict], memory: dict, title: str) -> Path | None:
 
 async def final_tally(port: int, token: str, proposal_id: int, want: tuple, timeout: float):
     """A fresh client, until its snapshot's tally equals `want` (or the timeout)."""
-    loop = asyncio.get_running_loop()
     SoakClient.tally = tally_pattern(proposal_id)
-    _t, client = await loop.create_connection(
-        lambda: SoakClient(f"127.0.0.1:{port}", f"/ws/assemblies/{SLUG}/", token),
-        "127.0.0.1",
-        port,
-    )
+    client = await open_socket(SoakClient, port, token)
     await asyncio.wait_for(client.first, FIRST_SNAPSHOT_TIMEOUT)
     deadline = time.time() + timeout
     while client.last_tally != want and time.time() < deadline:
@@ -478,47 +451,16 @@ def main() -> int:
     parser.add_argument("--processes", type=int, default=1, help="app (uvicorn) processes")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--sample-every", type=float, default=15.0, help="seconds")
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/multitude"),
-    )
-    parser.add_argument(
-        "--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-    )
-    parser.add_argument("--no-save", action="store_true", help="no results file, no plot")
-    parser.add_argument("--json", metavar="PATH", help="also write the results to PATH")
+    add_live_arguments(parser, no_save_help="no results file, no plot")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
 
-    raise_file_limit()
     n, minutes = args.participants, args.minutes
     every = min(args.sample_every, max(1.0, minutes * 60 / 30))
-    name = f"multitude_bench_soak_{os.getpid()}"
-    prefix = f"bench-soak-{os.getpid()}"
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(args.database_url, name),
-        "REDIS_URL": args.redis_url,
-        "REDIS_PREFIX": prefix,
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DEBUG": "0",
-        "LOG_LEVEL": "WARNING",
-        "PYTHONWARNINGS": "ignore::UserWarning",
-    }
-    env.pop("TESTING", None)
-    admin_sql(args.database_url, f'CREATE DATABASE "{name}"')
-    servers: Servers | None = None
-    processes = []
-    try:
-        django_setup(env)
-        code, _assembly = create_assembly()
-        servers = Servers(
-            [uvicorn("multitude.asgi:application", "--ws", "websockets-sansio")] * args.processes,
-            env,
-        )
-        t = time.time()
+    with live_app(args, "soak", "bench-soak") as run:
+        code = create_live_assembly()
+        servers = run.app(args.processes, "websockets-sansio")
         joined = join_all(servers.ports, code, n)
-        print(f"{n} participants joined through the API in {time.time() - t:.1f} s", flush=True)
         proposal = new_proposal("Soak")
         open_call(proposal)
         for i, person in enumerate(joined):
@@ -526,21 +468,9 @@ def main() -> int:
 
         started = time.time()
         stop_at = started + minutes * 60
-        ctx = multiprocessing.get_context("spawn")
-        pipes = []
-        for w in range(WORKERS):
-            parent, child = ctx.Pipe()
-            spec = {
-                "people": joined[w::WORKERS],
-                "source": f"127.0.0.{2 + w}",
-                "stop_at": stop_at,
-                "proposal": proposal.pk,
-                "seed": args.seed,
-            }
-            process = ctx.Process(target=worker_main, args=(child, spec), daemon=True)
-            process.start()
-            pipes.append(parent)
-            processes.append(process)
+        pipes, processes = start_workers(
+            worker, joined, WORKERS, stop_at=stop_at, proposal=proposal.pk, seed=args.seed
+        )
         print(
             f"soak: {n} participants, {minutes:g} min, {args.processes} app process(es), "
             f"sampling every {every:g} s",
@@ -664,37 +594,12 @@ def main() -> int:
             f"{sum(errors.values())} errors, RSS growth {memory.get('growth_percent')} %, "
             f"slope {memory.get('slope_kb_per_min')} KB/min"
         )
+        write_results(results, f"soak_{n}_{minutes:g}m.json", args)
         if not args.no_save:
-            RESULTS.mkdir(exist_ok=True)
-            path = RESULTS / f"soak_{n}_{minutes:g}m.json"
-            path.write_text(json.dumps(results, indent=1) + "\n")
-            print(f"wrote {path.relative_to(ROOT)}")
             image = plot(samples, memory, f"Soak: {n} participants, {minutes:g} min, churn")
             if image:
                 print(f"wrote {image.relative_to(ROOT)}")
-        if args.json:
-            Path(args.json).write_text(json.dumps(results, indent=1) + "\n")
         return 0 if passed else 1
-    finally:
-        for process in processes:
-            if process.is_alive():
-                process.terminate()
-        if servers is not None:
-            servers.stop()
-        if not args.keep:
-            from django.db import connections
-
-            connections.close_all()
-            admin_sql(args.database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            try:
-                import redis
-
-                client = redis.Redis.from_url(args.redis_url)
-                keys = list(client.scan_iter(f"{prefix}*", count=1000))
-                if keys:
-                    client.delete(*keys)
-            except Exception:
-                pass
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ with a regular expression and records `(total, time.time())` when the total grow
 
 import asyncio
 import base64
+import json
 import os
 import re
 import time
@@ -70,6 +71,10 @@ class Client(asyncio.Protocol):
 
     def send_text(self, text: bytes) -> None:
         self.transport.write(frame(text))
+
+    def send_json(self, message: dict) -> None:
+        """`message` as compact JSON in one text frame."""
+        self.send_text(json.dumps(message, separators=(",", ":")).encode())
 
     def data_received(self, data: bytes) -> None:
         buffer = self.buffer

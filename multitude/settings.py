@@ -10,16 +10,16 @@ import dj_database_url
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
-from core.env import env, envbool, envint, envlist
+from core.env import env, env_bool, env_float, env_int, env_list
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
-DEBUG = envbool("DEBUG", False)
+DEBUG = env_bool("DEBUG", False)
 _DEV_SECRET = "django-insecure-multitude-embedded-default-only-for-local-development"
 SECRET_KEY = env("SECRET_KEY") or _DEV_SECRET
-ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
-CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
@@ -89,7 +89,7 @@ if not env("DATABASE_URL"):
 DATABASES = {
     "default": dj_database_url.parse(
         env("DATABASE_URL") or _default_sqlite,
-        conn_max_age=envint("DB_CONN_MAX_AGE", 0),
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 0, minimum=0),
         conn_health_checks=True,
     )
 }
@@ -103,7 +103,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis and the channel layer ------------------------------------------------------------
 REDIS_URL = env("REDIS_URL")
-REDIS_POOL_SIZE = envint("REDIS_POOL_SIZE", 64)
+REDIS_POOL_SIZE = env_int("REDIS_POOL_SIZE", 64, minimum=1)
 REDIS_PREFIX = env("REDIS_PREFIX", "multitude")
 if REDIS_URL:
     CHANNEL_LAYERS = {
@@ -171,13 +171,13 @@ WHITENOISE_USE_FINDERS = DEBUG or not _COLLECTED
 # --- Security ---------------------------------------------------------------------------------
 # Behind a TLS-terminating proxy in production; SECURE_* follow DEBUG so a plain local run
 # over http://127.0.0.1 keeps working.
-SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", not DEBUG and bool(env("SECRET_KEY")))
-SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", not DEBUG and bool(env("SECRET_KEY")))
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG and bool(env("SECRET_KEY")))
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG and bool(env("SECRET_KEY")))
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 # Preload is on by default in production (check --deploy asks for it); set 0 to opt out.
-SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", not DEBUG)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -237,14 +237,14 @@ SPECTACULAR_SETTINGS = {
 
 # --- Multitude ------------------------------------------------------------------------------
 # How often the live layer publishes coalesced snapshots (seconds).
-LIVE_PUBLISH_INTERVAL = float(env("LIVE_PUBLISH_INTERVAL", "0.1"))
+LIVE_PUBLISH_INTERVAL = env_float("LIVE_PUBLISH_INTERVAL", 0.1, minimum=0.01)
 # The interval grows with the audience of a process so that it writes at most this many
 # snapshots a second to its sockets (the fan-out is the live layer's main cost), up to the
 # maximum interval: 2,000 sockets -> 0.2 s, 5,000 -> 0.5 s, 10,000 or more -> 1 s.
-LIVE_DELIVERIES_PER_SECOND = float(env("LIVE_DELIVERIES_PER_SECOND", "10000"))
-LIVE_PUBLISH_INTERVAL_MAX = float(env("LIVE_PUBLISH_INTERVAL_MAX", "1.0"))
+LIVE_DELIVERIES_PER_SECOND = env_float("LIVE_DELIVERIES_PER_SECOND", 10000.0, minimum=1)
+LIVE_PUBLISH_INTERVAL_MAX = env_float("LIVE_PUBLISH_INTERVAL_MAX", 1.0, minimum=0.01)
 # How long a hand signal counts in the live aggregate before it fades (seconds).
-HAND_SIGNAL_SECONDS = float(env("HAND_SIGNAL_SECONDS", "10"))
+HAND_SIGNAL_SECONDS = env_float("HAND_SIGNAL_SECONDS", 10.0, minimum=0)
 
 LOGGING = {
     "version": 1,
@@ -264,4 +264,4 @@ JOIN_FAILURE_RATE = env("JOIN_FAILURE_RATE", "20/10m")
 TRUSTED_PROXY_HEADER = env("TRUSTED_PROXY_HEADER", "")
 
 # Online proposals: how often each server process closes calls whose time has come.
-ONLINE_CLOSE_CHECK_SECONDS = float(env("ONLINE_CLOSE_CHECK_SECONDS", "1.0"))
+ONLINE_CLOSE_CHECK_SECONDS = env_float("ONLINE_CLOSE_CHECK_SECONDS", 1.0, minimum=0.01)
