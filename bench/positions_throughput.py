@@ -9,7 +9,7 @@ its call for consensus, from K threads (each with its own connection), two ways:
 - `single`: one `services.take_position` per position (the HTTP/API path, and the socket
   path before batching): one transaction each;
 - `batched`: `services.take_positions` with batches of B, the path the socket batcher uses
-  (proposals/batching.py): one transaction per batch, the same locks and invariants.
+  (sittings/batching.py): one transaction per batch, the same locks and invariants.
 
 Every position is then counted in the database. Target: >= 1,000 positions/s.
 """
@@ -49,10 +49,11 @@ def run(proposal, people, threads: int, batch: int) -> float:
             else:
                 for start in range(0, len(share), batch):
                     results = services.take_positions(
-                        actor_positions=[
+                        [
                             services.PositionRequest(
-                                actor=member,
-                                proposal=proposal,
+                                member_id=member.pk,
+                                assembly_id=proposal.assembly_id,
+                                proposal_id=proposal.pk,
                                 kind=kind,
                                 reason="why not",
                                 request_id=request_id,

@@ -1,7 +1,7 @@
 """Real concurrency on PostgreSQL: threads with their own connections, released together.
 
 Each worker opens its connection first, waits at a barrier, runs one service call and
-closes its connection. The services' row locks (see proposals/services.py) must make every
+closes its connection. The services' row locks (see proposals/services/_common.py) must make every
 outcome either applied and recorded, or refused with a domain error: never lost.
 """
 
