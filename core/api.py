@@ -144,9 +144,13 @@ class Endpoint(GenericAPIView):
     pagination_class = Pagination
     metadata_class = None
 
-    def page(self, queryset, serializer_class, **context) -> Response:
+    def page(self, queryset, serializer_class, *, per_page=None, **context) -> Response:
+        """One page of `queryset`; `per_page(rows)` adds context read for the page's rows
+        alone (for example their tallies, in one query)."""
         rows = self.paginate_queryset(queryset)
         context["request"] = self.request
+        if per_page is not None:
+            context.update(per_page(rows))
         return self.get_paginated_response(serializer_class(rows, many=True, context=context).data)
 
 

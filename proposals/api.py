@@ -53,7 +53,11 @@ class AssemblyProposals(Endpoint):
         phase = request.query_params.get("phase")
         if phase not in Phase.values:
             phase = None
-        return self.page(selectors.proposals_for_listing(assembly, phase=phase), ProposalSerializer)
+        return self.page(
+            selectors.proposals_for_listing(assembly, phase=phase),
+            ProposalSerializer,
+            per_page=lambda rows: {"tallies": selectors.tallies_for(p.pk for p in rows)},
+        )
 
     @extend_schema(
         summary="Write a proposal down (participants)",

@@ -135,17 +135,10 @@ def temperature_of(proposal: Proposal, member) -> dict | None:
 
 
 def proposals_for_listing(assembly, *, phase: str | None = None):
-    """An assembly's proposals with their live tally and decision, in a fixed number of queries."""
-
-    current = Q(positions__is_current=True)
+    """An assembly's proposals with their decision; their tallies come from `tallies_for`."""
     proposals = (
         Proposal.objects.filter(assembly=assembly)
         .select_related("assembly", "author", "decision")
-        .annotate(
-            agree_count=Count("positions", filter=current & Q(positions__kind="agree")),
-            stand_aside_count=Count("positions", filter=current & Q(positions__kind="stand_aside")),
-            block_count=Count("positions", filter=current & Q(positions__kind="block")),
-        )
         .order_by("-created_at", "-pk")
     )
     if phase:

@@ -176,12 +176,9 @@ class ProposalSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(CountsSerializer)
     def get_tally(self, proposal: Proposal):
-        if hasattr(proposal, "agree_count"):
-            return {
-                "agree": proposal.agree_count,
-                "stand_aside": proposal.stand_aside_count,
-                "block": proposal.block_count,
-            }
+        tallies = self.context.get("tallies")
+        if tallies is not None and proposal.pk in tallies:
+            return tallies[proposal.pk].as_dict()
         return selectors.tally_for(proposal).as_dict()
 
     @extend_schema_field(serializers.ChoiceField(choices=Outcome.choices, allow_null=True))
