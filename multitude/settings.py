@@ -259,7 +259,12 @@ SILENCED_SYSTEM_CHECKS = ["models.W038"]
 # Wrong join codes allowed per client address and assembly before it must wait
 # (django-ratelimit syntax). Right codes are never counted.
 JOIN_FAILURE_RATE = env("JOIN_FAILURE_RATE", "20/10m")
-# Behind a proxy, the request header holding the client's address (e.g. HTTP_X_FORWARDED_FOR).
+# Addresses (or CIDR networks, or "*") of the proxies whose forwarded headers are believed.
+# The same variable tells uvicorn whose X-Forwarded-For/-Proto to apply (it reads it from the
+# environment, with the same default), so both layers agree. Default: only a proxy on this host.
+FORWARDED_ALLOW_IPS = envlist("FORWARDED_ALLOW_IPS", ["127.0.0.1", "::1"])
+# The request header holding the client's address (e.g. HTTP_X_FORWARDED_FOR), read only when
+# the request comes from one of FORWARDED_ALLOW_IPS; from anyone else it is ignored.
 TRUSTED_PROXY_HEADER = env("TRUSTED_PROXY_HEADER", "")
 
 # Online proposals: how often each server process closes calls whose time has come.
