@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -148,6 +149,16 @@ def leave(request, slug):
     return redirect("home")
 
 
+def _safe_next(request) -> str | None:
+    """The `next` to go to afterwards, only if it stays on this site (never a phishing page)."""
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return None
+
+
 @require_http_methods(["GET", "POST"])
 def signup(request):
     form = SignupForm(request.POST or None)
@@ -160,7 +171,7 @@ def signup(request):
             form_error(form, error, {"email_taken": "email"}, default="email")
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            return redirect(request.GET.get("next") or "home")
+            return redirect(_safe_next(request) or "home")
     return render(
         request, "registration/signup.html", {"form": form}, status=400 if form.errors else 200
     )
