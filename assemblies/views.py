@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth import login, update_session_auth_hash
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -12,7 +13,7 @@ from assemblies import accounts, selectors, services
 from assemblies.access import get_assembly_for, get_assembly_for_join_link
 from assemblies.forms import DisplayNameForm, JoinByCodeForm, SignupForm
 from assemblies.services import parse_rule
-from core import ratelimit
+from core import auth_limits, ratelimit
 from core.errors import DomainError
 from core.http import domain_errors_as_pages, form_error
 from proposals import live
@@ -149,6 +150,24 @@ def leave(request, slug):
     return redirect("home")
 
 
+class LoginView(auth_views.LoginView):
+    """Django's login under the guessing limits (core.auth_limits): a refused attempt is a
+    429 with the reason on the form, and a successful one remembers this browser."""
+
+    form_class = auth_limits.LimitedAuthenticationForm
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        auth_limits.remember_device(response, form.get_user().get_username())
+        return response
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.refused_for_too_many_attempts:
+            response.status_code = 429
+        return response
+
+
 def _safe_next(request) -> str | None:
     """The `next` to go to afterwards, only if it stays on this site (never a phishing page)."""
     target = request.POST.get("next") or request.GET.get("next")
@@ -171,7 +190,9 @@ def signup(request):
             form_error(form, error, {"email_taken": "email"}, default="email")
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            return redirect(_safe_next(request) or "home")
+            response = redirect(_safe_next(request) or "home")
+            auth_limits.remember_device(response, user.username)
+            return response
     return render(
         request, "registration/signup.html", {"form": form}, status=400 if form.errors else 200
     )
@@ -211,14 +232,17 @@ def account(request):
 @login_required
 def api_token_create(request):
     """Make a personal API token (replacing any earlier one) and show it once."""
-    token = accounts.create_api_token(user=request.user)
     context = {
         "form": SignupForm() if accounts.is_guest(request.user) else None,
         "guest": accounts.is_guest(request.user),
         "memberships": selectors.memberships_of(request.user),
-        "api_token": token,
-        "new_token": token.key,
     }
+    if auth_limits.token_creation_refused(request):
+        context["api_token"] = accounts.existing_api_token(user=request.user)
+        context["token_error"] = auth_limits.TOO_MANY_TOKENS
+        return render(request, "registration/account.html", context, status=429)
+    token = accounts.create_api_token(user=request.user)
+    context.update(api_token=token, new_token=token.key)
     return render(request, "registration/account.html", context)
 
 

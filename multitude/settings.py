@@ -267,5 +267,15 @@ FORWARDED_ALLOW_IPS = envlist("FORWARDED_ALLOW_IPS", ["127.0.0.1", "::1"])
 # the request comes from one of FORWARDED_ALLOW_IPS; from anyone else it is ignored.
 TRUSTED_PROXY_HEADER = env("TRUSTED_PROXY_HEADER", "")
 
+# Password guessing (django-ratelimit syntax). Only wrong passwords are counted, and an
+# attempt over a budget is refused before the password hasher runs (argon2 is costly by
+# design, so unlimited attempts are a CPU weapon). Per client address, and per account from
+# browsers the account has not logged in from before; a browser that logged in to the
+# account (a signed cookie) has its own budget, so an attacker cannot lock the owner out.
+LOGIN_FAILURES_PER_ADDRESS = env("LOGIN_FAILURES_PER_ADDRESS", "20/10m")
+LOGIN_FAILURES_PER_ACCOUNT = env("LOGIN_FAILURES_PER_ACCOUNT", "20/h")
+# New personal API tokens a person may make (each replaces the last).
+TOKEN_CREATE_RATE = env("TOKEN_CREATE_RATE", "10/h")
+
 # Online proposals: how often each server process closes calls whose time has come.
 ONLINE_CLOSE_CHECK_SECONDS = float(env("ONLINE_CLOSE_CHECK_SECONDS", "1.0"))
