@@ -51,9 +51,15 @@ RUN mkdir -p /app/var && chown multitude:multitude /app/var
 WORKDIR /app
 USER multitude
 
+# Whose X-Forwarded-For/-Proto to believe: uvicorn reads this variable itself, and so does the
+# app (the client address its rate limits count). Default: only a proxy on this host. Set it to
+# the address of the TLS proxy in front (compose: its container's address or network); never
+# "*" unless nothing but that proxy can reach the port, or any client names its own address.
+ENV FORWARDED_ALLOW_IPS=127.0.0.1,::1
+
 EXPOSE 8000
 # A TCP check: an HTTP one would meet ALLOWED_HOSTS and the HTTPS redirect.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import socket; socket.create_connection(('127.0.0.1', 8000), 3).close()"]
 
-CMD ["uvicorn", "multitude.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--workers", "2", "--ws-per-message-deflate", "false", "--proxy-headers", "--forwarded-allow-ips", "*"]
+CMD ["uvicorn", "multitude.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--workers", "2", "--ws-per-message-deflate", "false", "--proxy-headers"]

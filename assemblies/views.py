@@ -2,15 +2,17 @@
 
 from django.contrib import messages
 from django.contrib.auth import login, update_session_auth_hash
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from assemblies import accounts, selectors, services
 from assemblies.access import get_assembly_for, get_assembly_for_join_link, membership_for
 from assemblies.forms import DisplayNameForm, JoinByCodeForm, SignupForm
-from core import ratelimit
+from core import auth_limits, ratelimit
 from core.errors import DomainError
 from core.http import domain_errors_as_pages, form_error
 
@@ -104,6 +106,34 @@ def leave(request, slug):
     return redirect("home")
 
 
+class LoginView(auth_views.LoginView):
+    """Django's login under the guessing limits (core.auth_limits): a refused attempt is a
+    429 with the reason on the form, and a successful one remembers this browser."""
+
+    form_class = auth_limits.LimitedAuthenticationForm
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        auth_limits.remember_device(response, form.get_user().get_username())
+        return response
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.refused_for_too_many_attempts:
+            response.status_code = 429
+        return response
+
+
+def _safe_next(request) -> str | None:
+    """The `next` to go to afterwards, only if it stays on this site (never a phishing page)."""
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return None
+
+
 @require_http_methods(["GET", "POST"])
 def signup(request):
     form = SignupForm(request.POST or None)
@@ -116,7 +146,9 @@ def signup(request):
             form_error(form, error, {"email_taken": "email"}, default="email")
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            return redirect(request.GET.get("next") or "home")
+            response = redirect(_safe_next(request) or "home")
+            auth_limits.remember_device(response, user.username)
+            return response
     return render(
         request, "registration/signup.html", {"form": form}, status=400 if form.errors else 200
     )
@@ -156,14 +188,17 @@ def account(request):
 @login_required
 def api_token_create(request):
     """Make a personal API token (replacing any earlier one) and show it once."""
-    token = accounts.create_api_token(user=request.user)
     context = {
         "form": SignupForm() if accounts.is_guest(request.user) else None,
         "guest": accounts.is_guest(request.user),
         "memberships": selectors.memberships_of(request.user),
-        "api_token": token,
-        "new_token": token.key,
     }
+    if auth_limits.token_creation_refused(request):
+        context["api_token"] = accounts.existing_api_token(user=request.user)
+        context["token_error"] = auth_limits.TOO_MANY_TOKENS
+        return render(request, "registration/account.html", context, status=429)
+    token = accounts.create_api_token(user=request.user)
+    context.update(api_token=token, new_token=token.key)
     return render(request, "registration/account.html", context)
 
 

@@ -260,8 +260,23 @@ SILENCED_SYSTEM_CHECKS = ["models.W038"]
 # Wrong join codes allowed per client address and assembly before it must wait
 # (django-ratelimit syntax). Right codes are never counted.
 JOIN_FAILURE_RATE = env("JOIN_FAILURE_RATE", "20/10m")
-# Behind a proxy, the request header holding the client's address (e.g. HTTP_X_FORWARDED_FOR).
+# Addresses (or CIDR networks, or "*") of the proxies whose forwarded headers are believed.
+# The same variable tells uvicorn whose X-Forwarded-For/-Proto to apply (it reads it from the
+# environment, with the same default), so both layers agree. Default: only a proxy on this host.
+FORWARDED_ALLOW_IPS = env_list("FORWARDED_ALLOW_IPS", ["127.0.0.1", "::1"])
+# The request header holding the client's address (e.g. HTTP_X_FORWARDED_FOR), read only when
+# the request comes from one of FORWARDED_ALLOW_IPS; from anyone else it is ignored.
 TRUSTED_PROXY_HEADER = env("TRUSTED_PROXY_HEADER", "")
+
+# Password guessing (django-ratelimit syntax). Only wrong passwords are counted, and an
+# attempt over a budget is refused before the password hasher runs (argon2 is costly by
+# design, so unlimited attempts are a CPU weapon). Per client address, and per account from
+# browsers the account has not logged in from before; a browser that logged in to the
+# account (a signed cookie) has its own budget, so an attacker cannot lock the owner out.
+LOGIN_FAILURES_PER_ADDRESS = env("LOGIN_FAILURES_PER_ADDRESS", "20/10m")
+LOGIN_FAILURES_PER_ACCOUNT = env("LOGIN_FAILURES_PER_ACCOUNT", "20/h")
+# New personal API tokens a person may make (each replaces the last).
+TOKEN_CREATE_RATE = env("TOKEN_CREATE_RATE", "10/h")
 
 # Online proposals: how often each server process closes calls whose time has come.
 ONLINE_CLOSE_CHECK_SECONDS = env_float("ONLINE_CLOSE_CHECK_SECONDS", 1.0, minimum=0.01)

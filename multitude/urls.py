@@ -2,14 +2,18 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from assemblies.views import account, api_token_create, api_token_revoke, signup
+from assemblies.views import LoginView, account, api_token_create, api_token_revoke, signup
+from core.auth_limits import LimitedAdminAuthenticationForm
 from core.views import health
 from sittings.views import home
+
+# The admin's login is under the same guessing limits as the site's.
+admin.site.login_form = LimitedAdminAuthenticationForm
 
 urlpatterns = [
     path("", home, name="home"),
     path("healthz", health, name="health"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("signup/", signup, name="signup"),
     path("account/", account, name="account"),

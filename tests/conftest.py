@@ -4,6 +4,8 @@ Every permission test uses the same cast: a facilitator, a participant, an obser
 outsider (a member of another assembly).
 """
 
+import uuid
+
 import pytest
 from django.contrib.auth.models import User
 
@@ -12,6 +14,18 @@ from assemblies.models import Role
 from proposals import services as proposal_services
 
 pytest_plugins = ["tests.fixtures.servers", "tests.fixtures.private_services"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _own_cache_namespace():
+    """Rate-limit counters (login failures, tokens made, wrong join codes) of one run never
+    meet another's: the test database is made anew each run, so ids and names repeat."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    default = {**settings.CACHES["default"], "KEY_PREFIX": f"test-{uuid.uuid4().hex[:10]}"}
+    with override_settings(CACHES={**settings.CACHES, "default": default}):
+        yield
 
 
 @pytest.fixture(autouse=True)
