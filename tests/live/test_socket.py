@@ -184,7 +184,7 @@ def test_a_position_on_one_process_reaches_a_client_on_another_within_a_second(
         )
         assert time.monotonic() - acked < 1.0
     assert proposal_in(frame, open_call.pk)["stand_asides"] == [
-        {"member": "Pat", "member_id": participant.pk, "reason": "Away."}
+        {"member": "Pat", "member_id": participant.pk, "reason": "Away.", "revision": 1}
     ]
 
 
