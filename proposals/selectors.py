@@ -54,7 +54,7 @@ def dissent_for(ids: Iterable[int]) -> dict[int, dict[str, list[Position]]]:
     stale mark looks the same everywhere), per proposal, in one query."""
     ids = list(ids)
     result: dict[int, dict[str, list[Position]]] = {
-        pk: {PositionKind.BLOCK: [], PositionKind.STAND_ASIDE: []} for pk in ids
+        pk: {"block": [], "stand_aside": []} for pk in ids
     }
     rows = (
         Position.objects.filter(

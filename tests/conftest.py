@@ -106,6 +106,19 @@ def outsider(other_assembly):
 
 
 @pytest.fixture
+def pending_member(assembly, facilitator):
+    """Waits for admission; the assembly then lets later joiners straight in again."""
+    assembly_services.update_assembly(actor=facilitator, assembly=assembly, admission_required=True)
+    member = assembly_services.join_assembly(
+        user=make_user("penny"), assembly=assembly, display_name="Penny"
+    )
+    assembly_services.update_assembly(
+        actor=facilitator, assembly=assembly, admission_required=False
+    )
+    return member
+
+
+@pytest.fixture
 def make_member(assembly):
     counter = iter(range(1, 100_000))
 

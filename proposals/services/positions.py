@@ -6,7 +6,7 @@ that item's refusal. Every request passes `_check`, whichever edge it came from.
 """
 
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -53,7 +53,7 @@ def take_position(
     """State agree / stand aside / block. A new statement replaces the member's current one."""
     request = PositionRequest(
         member_id=actor.pk if actor is not None else None,
-        assembly_id=actor.assembly_id if actor is not None else proposal.assembly_id,
+        assembly_id=proposal.assembly_id,
         proposal_id=proposal.pk,
         kind=kind,
         reason=reason,
@@ -77,23 +77,23 @@ def take_positions(requests: list[PositionRequest]) -> list[Position | DomainErr
     current.
     """
     results: list[Position | DomainError | None] = [None] * len(requests)
-    valid = []
+    valid: list[tuple[int, PositionRequest]] = []
     for index, request in enumerate(requests):
         try:
-            valid.append((index, request, _clean(request)))
+            valid.append((index, _clean(request)))
         except DomainError as error:
             results[index] = error
-    proposals = _lock_proposals({request.proposal_id for _i, request, _r in valid})
-    members = _lock_members({request.member_id for _i, request, _r in valid if request.member_id})
-    earlier = _earlier_positions(members, [request for _i, request, _r in valid])
+    proposals = _lock_proposals({request.proposal_id for _i, request in valid})
+    members = _lock_members({request.member_id for _i, request in valid if request.member_id})
+    earlier = _earlier_positions(members, [request for _i, request in valid])
 
     rounds: list[list[tuple[int, Position]]] = []
     turns: dict[int, int] = {}
-    for index, request, reason in valid:
+    for index, request in valid:
         try:
             member = members.get(request.member_id)
             proposal = _proposal_for(proposals, request, member)
-            repeated = _check(request, member, proposal, reason, earlier)
+            repeated = _check(request, member, proposal, earlier)
         except DomainError as error:
             results[index] = error
             continue
@@ -104,9 +104,9 @@ def take_positions(requests: list[PositionRequest]) -> list[Position | DomainErr
             proposal=proposal,
             member=member,
             kind=request.kind,
-            reason=reason,
+            reason=request.reason,
             revision_number=proposal.revision_number,
-            request_id=request.request_id[:MAX_REQUEST_ID],
+            request_id=request.request_id,
         )
         if position.request_id:
             earlier[(member.pk, position.request_id)] = position  # a repeat here: applied once
@@ -121,18 +121,19 @@ def take_positions(requests: list[PositionRequest]) -> list[Position | DomainErr
     return results
 
 
-def _clean(request: PositionRequest) -> str:
-    """What can be refused before any lock: the kind and the reason's shape."""
+def _clean(request: PositionRequest) -> PositionRequest:
+    """What can be refused before any lock (the kind, the reason's shape); the request as
+    it is written: the reason stripped, the request id at most `MAX_REQUEST_ID` long."""
     if request.kind not in PositionKind.values:
         raise DomainError("invalid_kind", _("Choose agree, stand aside or block."))
-    reason = request.reason.strip() if isinstance(request.reason, str) else ""
+    reason = (request.reason or "").strip()
     if len(reason) > MAX_REASON:
         raise DomainError("reason_too_long", _("A reason has at most 5000 characters."))
     if any(_unstorable(char) for char in reason):
         raise DomainError(
             "reason_invalid", _("A reason cannot contain control characters or broken text.")
         )
-    return reason
+    return replace(request, reason=reason, request_id=(request.request_id or "")[:MAX_REQUEST_ID])
 
 
 def _unstorable(char: str) -> bool:
@@ -166,9 +167,7 @@ def _earlier_positions(
     members: dict[int, Membership], requests: list[PositionRequest]
 ) -> dict[tuple[int, str], Position]:
     asked = {
-        (r.member_id, r.request_id[:MAX_REQUEST_ID])
-        for r in requests
-        if r.request_id and r.member_id in members
+        (r.member_id, r.request_id) for r in requests if r.request_id and r.member_id in members
     }
     if not asked:
         return {}
@@ -190,12 +189,11 @@ def _proposal_for(proposals, request: PositionRequest, member: Membership | None
     return proposal
 
 
-def _check(request, member, proposal, reason, earlier) -> Position | None:
+def _check(request, member, proposal, earlier) -> Position | None:
     """Every rule a statement must pass; returns the earlier position for a repeated id."""
     require_participant(member)
-    request_id = request.request_id[:MAX_REQUEST_ID]
-    if request_id and (member.pk, request_id) in earlier:
-        before = earlier[(member.pk, request_id)]
+    if request.request_id and (member.pk, request.request_id) in earlier:
+        before = earlier[(member.pk, request.request_id)]
         if before.proposal_id != proposal.pk:
             # Acknowledging it would report a position on this proposal that was never taken.
             raise Conflict(
@@ -206,7 +204,7 @@ def _check(request, member, proposal, reason, earlier) -> Position | None:
         raise Conflict(
             "call_not_open", _("Positions can only be taken during the call for consensus.")
         )
-    if proposal.decision_rule.reason_required(request.kind) and not reason:
+    if proposal.decision_rule.reason_required(request.kind) and not request.reason:
         raise _reason_required(request.kind)
     return None
 

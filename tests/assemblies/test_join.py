@@ -26,6 +26,8 @@ CASES = [
     ("anonymous", "none", "private", "assembly_not_found"),
 ]
 IDS = ["-".join(case[:3]) for case in CASES]
+# The edges answer "not found" before the service, for an assembly the caller may not see.
+SERVICE_CASES = [case for case in CASES if case[3] != "assembly_not_found"]
 
 
 def _setup(assembly, facilitator, who, which, visibility):
@@ -37,11 +39,13 @@ def _setup(assembly, facilitator, who, which, visibility):
     return user, code
 
 
-@pytest.mark.parametrize(("who", "which", "visibility", "expected"), CASES, ids=IDS)
+@pytest.mark.parametrize(
+    ("who", "which", "visibility", "expected"),
+    SERVICE_CASES,
+    ids=["-".join(case[:3]) for case in SERVICE_CASES],
+)
 def test_the_service(assembly, facilitator, who, which, visibility, expected):
     user, code = _setup(assembly, facilitator, who, which, visibility)
-    if expected == "assembly_not_found":
-        pytest.skip("the edges answer this before the service: the assembly is not visible")
     try:
         member = services.join(user=user, assembly=assembly, code=code, display_name="Newcomer")
     except DomainError as error:

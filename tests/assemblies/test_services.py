@@ -43,15 +43,6 @@ def refused(call, exc_type, code):
 
 
 @pytest.fixture
-def pending_member(assembly, facilitator):
-    """Waits for admission; the assembly then lets later joiners straight in again."""
-    services.update_assembly(actor=facilitator, assembly=assembly, admission_required=True)
-    member = services.join_assembly(user=new_user("penny"), assembly=assembly, display_name="Penny")
-    services.update_assembly(actor=facilitator, assembly=assembly, admission_required=False)
-    return member
-
-
-@pytest.fixture
 def meeting(assembly, facilitator):
     return sitting_services.schedule_meeting(
         actor=facilitator, assembly=assembly, title="Evening GA"

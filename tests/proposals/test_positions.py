@@ -9,7 +9,6 @@ from proposals import services as proposal_services
 from proposals.models import Position
 from proposals.services import PositionRequest
 from sittings import batching
-from tests.conftest import make_user
 from tests.fixtures.state import db_state
 
 pytestmark = pytest.mark.django_db
@@ -40,11 +39,6 @@ def batched(member, proposal, *, kind, reason="", request_id="", assembly_id=Non
 PATHS = [pytest.param(single, id="single"), pytest.param(batched, id="batched")]
 
 
-def _removed(make_member, facilitator):
-    member = make_member("Rem")
-    return assembly_services.remove_member(actor=facilitator, member=member)
-
-
 # (who, which proposal, fields, expected code); "who" and "which" name fixtures or builders.
 REFUSALS = [
     ("participant", "open_call", {"kind": "maybe"}, "invalid_kind"),
@@ -61,20 +55,8 @@ REFUSALS = [
 
 
 @pytest.fixture
-def pending_member(assembly, facilitator, participant):
-    assembly_services.update_assembly(actor=facilitator, assembly=assembly, admission_required=True)
-    member = assembly_services.join_assembly(
-        user=make_user("penny"), assembly=assembly, display_name="Penny"
-    )
-    assembly_services.update_assembly(
-        actor=facilitator, assembly=assembly, admission_required=False
-    )
-    return member
-
-
-@pytest.fixture
 def removed_member(make_member, facilitator):
-    return _removed(make_member, facilitator)
+    return assembly_services.remove_member(actor=facilitator, member=make_member("Rem"))
 
 
 @pytest.mark.parametrize("path", PATHS)

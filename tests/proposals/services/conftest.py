@@ -1,21 +1,8 @@
 """Fixtures of the proposals service tests."""
 
 import pytest
-from django.contrib.auth.models import User
 
-from assemblies import services as assembly_services
 from proposals import services
-
-
-@pytest.fixture
-def pending_member(assembly, facilitator):
-    assembly_services.update_assembly(actor=facilitator, assembly=assembly, admission_required=True)
-    user = User.objects.create_user(username="penny", password="x")
-    member = assembly_services.join_assembly(user=user, assembly=assembly, display_name="Penny")
-    assembly_services.update_assembly(
-        actor=facilitator, assembly=assembly, admission_required=False
-    )
-    return member
 
 
 @pytest.fixture
