@@ -28,9 +28,8 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy
-from django_ratelimit.core import get_usage
 
-from core.ratelimit import client_address
+from core.ratelimit import client_address, over_limit, usage
 
 log = logging.getLogger(__name__)
 
@@ -55,17 +54,14 @@ def _account_key(username: str) -> str:
 
 def _usage(request, group: str, value: str, rate: str, *, increment: bool):
     try:
-        return get_usage(
-            request, group=group, key=lambda _g, _r: value, rate=rate, increment=increment
-        )
+        return usage(request, group, value, rate, increment=increment)
     except Exception:  # the cache is down: fail open, see the module's docstring
         log.warning("login limits unavailable (cache unreachable)", exc_info=True)
         return None
 
 
 def _over(request, group: str, value: str, rate: str) -> bool:
-    usage = _usage(request, group, value, rate, increment=False)
-    return bool(usage and usage["limit"] and usage["count"] >= usage["limit"])
+    return over_limit(_usage(request, group, value, rate, increment=False))
 
 
 def trusted_device(request, username: str) -> str | None:
@@ -145,5 +141,5 @@ class LimitedAdminAuthenticationForm(LimitedLoginMixin, AdminAuthenticationForm)
 def token_creation_refused(request) -> bool:
     """Count one new API token for the person; True when they made too many lately."""
     rate = settings.TOKEN_CREATE_RATE
-    usage = _usage(request, "api-token-create", str(request.user.pk), rate, increment=True)
-    return bool(usage and usage["should_limit"])
+    counted = _usage(request, "api-token-create", str(request.user.pk), rate, increment=True)
+    return bool(counted and counted["should_limit"])

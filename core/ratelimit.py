@@ -65,19 +65,24 @@ def client_address(request) -> str:
     return hops[0] if hops else peer
 
 
-def _usage(request, scope: str, *, increment: bool):
+def usage(request, group: str, value: str, rate: str, *, increment: bool) -> dict | None:
+    """django-ratelimit's count of `value` in `group` (incremented, or only read)."""
     return get_usage(
-        request,
-        group=GROUP,
-        key=lambda _group, req: f"{client_address(req)}|{scope}",
-        rate=settings.JOIN_FAILURE_RATE,
-        increment=increment,
+        request, group=group, key=lambda _group, _request: value, rate=rate, increment=increment
     )
 
 
+def over_limit(counted: dict | None) -> bool:
+    return bool(counted and counted["limit"] and counted["count"] >= counted["limit"])
+
+
+def _usage(request, scope: str, *, increment: bool):
+    value = f"{client_address(request)}|{scope}"
+    return usage(request, GROUP, value, settings.JOIN_FAILURE_RATE, increment=increment)
+
+
 def join_blocked(request, scope: str) -> bool:
-    usage = _usage(request, scope, increment=False)
-    return bool(usage and usage["count"] >= usage["limit"])
+    return over_limit(_usage(request, scope, increment=False))
 
 
 def count_join_failure(request, scope: str) -> None:
