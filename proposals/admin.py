@@ -1,12 +1,14 @@
 """Admin for proposals and what happens to them.
 
 Positions and decisions are the record of how a proposal was decided (decisions are
-chained by digest), so they are view-only here: no add, no change, no delete.
+chained by digest), so they are view-only here: no add, no change, no delete. So is
+everything a decision rests on once it is made: a decided or withdrawn proposal and its
+revisions. A revision's text never changes at all (a new text is a new revision).
 """
 
 from django.contrib import admin
 
-from assemblies.admin import ReadOnlyAdminMixin
+from core.admin import ReadOnlyAdminMixin
 from proposals.models import (
     Comment,
     Decision,
@@ -19,17 +21,38 @@ from proposals.models import (
 
 
 class RevisionInline(admin.StackedInline):
+    """The texts, as they were written: view-only (the author revises through the app)."""
+
     model = Revision
     extra = 0
     fields = ["number", "text", "summary", "author", "amendment", "created_at"]
-    readonly_fields = ["created_at"]
-    autocomplete_fields = ["author", "amendment"]
+    readonly_fields = fields
     ordering = ["number"]
     show_change_link = True
 
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class FrozenOnceDecidedMixin:
+    """No change and no delete once the proposal (of a revision) is decided or withdrawn."""
+
+    def _decided(self, obj) -> bool:
+        proposal = getattr(obj, "proposal", obj)
+        return proposal is not None and proposal.is_final
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return not self._decided(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return not self._decided(obj) and super().has_delete_permission(request, obj)
+
 
 @admin.register(Proposal)
-class ProposalAdmin(admin.ModelAdmin):
+class ProposalAdmin(FrozenOnceDecidedMixin, admin.ModelAdmin):
     list_display = [
         "title",
         "assembly",
@@ -50,7 +73,7 @@ class ProposalAdmin(admin.ModelAdmin):
 
 
 @admin.register(Revision)
-class RevisionAdmin(admin.ModelAdmin):
+class RevisionAdmin(FrozenOnceDecidedMixin, admin.ModelAdmin):
     list_display = ["proposal", "number", "summary", "author", "created_at"]
     list_filter = ["proposal__assembly"]
     search_fields = ["proposal__title", "text", "summary", "author__display_name"]
@@ -58,6 +81,11 @@ class RevisionAdmin(admin.ModelAdmin):
     autocomplete_fields = ["proposal", "author", "amendment"]
     readonly_fields = ["created_at"]
     date_hierarchy = "created_at"
+
+    def get_readonly_fields(self, request, obj=None):
+        # A revision's text is what people took positions on: it never changes.
+        frozen = ["proposal", "number", "text"] if obj is not None else []
+        return [*frozen, *super().get_readonly_fields(request, obj)]
 
 
 @admin.register(Position)

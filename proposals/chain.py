@@ -13,7 +13,7 @@ from django.db.models import Prefetch
 from assemblies.models import Assembly
 from proposals import history
 from proposals.history import ChainLink, ChainProblem
-from proposals.models import FINAL_PHASES, Decision, Position
+from proposals.models import FINAL_PHASES, Decision, Position, Proposal, Revision
 
 
 def label_for(decision: Decision, assembly: Assembly) -> str:
@@ -25,7 +25,10 @@ def _decisions(assembly: Assembly):
     return (
         Decision.objects.filter(assembly=assembly)
         .select_related("proposal")
-        .prefetch_related(Prefetch("proposal__positions", current, to_attr="current_positions"))
+        .prefetch_related(
+            Prefetch("proposal__positions", current, to_attr="current_positions"),
+            Prefetch("proposal__revisions", Revision.objects.only("proposal_id", "number", "text")),
+        )
         .order_by("sequence")
     )
 
@@ -64,6 +67,25 @@ def _field_mismatch(decision: Decision, expected_sequence: int, slug: str) -> st
     return None
 
 
+def decided_state(proposal: Proposal, revision_number: int) -> dict:
+    """What a decision rests on, as the proposal's rows say now (compared with its record)."""
+    texts = {revision.number: revision.text for revision in proposal.revisions.all()}
+    return {
+        "title": proposal.title,
+        "text": texts.get(revision_number),
+        "revision": proposal.revision_number,
+        "rule": proposal.rule,
+        "phase": proposal.phase,
+    }
+
+
+def _proposal_mismatch(decision: Decision) -> str | None:
+    """The proposal's rows must still say what the record says: title, text, rule, phase."""
+    entry = {"proposal_now": decided_state(decision.proposal, decision.revision_number)}
+    record = decision.record if isinstance(decision.record, dict) else {}
+    return history.decided_text_changed(entry, record)
+
+
 def _position_key(member_id, kind, reason, revision) -> tuple:
     return (member_id, kind, reason, revision)
 
@@ -97,7 +119,7 @@ def verify_assembly(assembly: Assembly) -> ChainProblem | None:
         if broken is not None and broken.label == label:
             return broken
         reason = _field_mismatch(decision, expected_sequence, assembly.slug)
-        reason = reason or _positions_mismatch(decision)
+        reason = reason or _proposal_mismatch(decision) or _positions_mismatch(decision)
         if reason:
             return ChainProblem(label, reason)
     missing = _undecided_final_proposals(assembly)

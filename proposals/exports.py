@@ -10,13 +10,14 @@ import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 
+from django.db.models import OuterRef, Subquery
 from django.http import StreamingHttpResponse
 from django.utils import timezone, translation
 
 from assemblies import rules
 from assemblies.rule_text import describe_rule
 from proposals import history
-from proposals.models import Decision, Outcome, Position
+from proposals.models import Decision, Outcome, Position, Revision
 
 CHUNK_SIZE = 2000
 # Rows gathered into one chunk of the response: fewer, larger writes to the socket.
@@ -266,18 +267,39 @@ def history_document(assembly) -> tuple[dict, Iterator[dict]]:
 
 
 def _history_items(assembly) -> Iterator[dict]:
+    decided_text = Revision.objects.filter(
+        proposal_id=OuterRef("proposal_id"), number=OuterRef("revision_number")
+    ).values("text")[:1]
     decisions = (
         Decision.objects.filter(assembly=assembly)
         .order_by("sequence")
-        .values_list("pk", "sequence", "previous_digest", "digest", "record")
+        .annotate(decided_text=Subquery(decided_text))
+        .values_list(
+            "pk",
+            "sequence",
+            "previous_digest",
+            "digest",
+            "record",
+            "proposal__title",
+            "decided_text",
+            "proposal__revision_number",
+            "proposal__rule",
+            "proposal__phase",
+        )
     )
-    for pk, sequence, previous_digest, digest, record in decisions.iterator(chunk_size=200):
+    for row in decisions.iterator(chunk_size=200):
+        pk, sequence, previous_digest, digest, record, *now = row
         yield {
             "id": pk,
             "sequence": sequence,
             "previous_digest": previous_digest,
             "digest": digest,
             "record": record,
+            # What the proposal's rows say now: a verifier compares it with the record, so
+            # decided text changed behind the chain's back is named too.
+            "proposal_now": dict(
+                zip(("title", "text", "revision", "rule", "phase"), now, strict=True)
+            ),
         }
 
 

@@ -89,3 +89,23 @@ def decision_record(
         "closed_by": closed_by,
         "decided_at": timestamp(decided_at),
     }
+
+
+def decided_text_changed(entry, record):
+    """What the proposal's rows said ("proposal_now") against what its record decided."""
+    now = entry.get("proposal_now")
+    if not isinstance(now, dict):
+        return None  # a history exported before this check existed
+    decided = record.get("proposal") or {}
+    withdrawn = record.get("outcome") == "withdrawn"
+    checks = [
+        ("title", now.get("title"), decided.get("title")),
+        ("text", now.get("text"), decided.get("text")),
+        ("current revision", now.get("revision"), decided.get("revision")),
+        ("rule", now.get("rule"), record.get("rule")),
+        ("phase", now.get("phase"), "withdrawn" if withdrawn else "decided"),
+    ]
+    for name, current, expected in checks:
+        if current != expected:
+            return f"the proposal's {name} {current!r} differs from what was decided ({expected!r})"
+    return None

@@ -9,10 +9,12 @@ Recomputes the digest chain of every decision,
     digest = sha256( previous_digest + canonical_json(record) )   (hex; the first chains
                                                                     from 64 zeros)
 
-and checks each record's sequence and assembly. Exits 0 when the history is intact, 1 naming
-the first record that does not match, 2 when the file cannot be read. The algorithm is
-described in docs/history-verification.md of the Multitude repository; the two functions
-below are the same as in its proposals/history.py (a test keeps them identical).
+and checks each record's sequence and assembly, and that the proposal as the database showed
+it at export ("proposal_now": title, decided text, rule, phase) is what was decided. Exits
+0 when the history is intact, 1 naming the first record that does not match, 2 when the
+file cannot be read. The algorithm is described in docs/history-verification.md of the
+Multitude repository; the two functions below, and `decided_text_changed`, are the same as
+in its proposals/history.py (a test keeps them identical).
 """
 
 import argparse
@@ -57,7 +59,30 @@ def first_problem(document):
             return label, f"sequence should be {position}: a record is missing or out of order"
         if slug is not None and record.get("assembly") != slug:
             return label, f"the record belongs to assembly {record.get('assembly')!r}, not {slug!r}"
+        changed = decided_text_changed(entry, record)
+        if changed:
+            return label, changed
         expected_previous = digest
+    return None
+
+
+def decided_text_changed(entry, record):
+    """What the proposal's rows said ("proposal_now") against what its record decided."""
+    now = entry.get("proposal_now")
+    if not isinstance(now, dict):
+        return None  # a history exported before this check existed
+    decided = record.get("proposal") or {}
+    withdrawn = record.get("outcome") == "withdrawn"
+    checks = [
+        ("title", now.get("title"), decided.get("title")),
+        ("text", now.get("text"), decided.get("text")),
+        ("current revision", now.get("revision"), decided.get("revision")),
+        ("rule", now.get("rule"), record.get("rule")),
+        ("phase", now.get("phase"), "withdrawn" if withdrawn else "decided"),
+    ]
+    for name, current, expected in checks:
+        if current != expected:
+            return f"the proposal's {name} {current!r} differs from what was decided ({expected!r})"
     return None
 
 
