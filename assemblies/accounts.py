@@ -5,6 +5,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from core.errors import Conflict, DomainError
+from core.events import ACCESS, publish_on_commit
 
 
 @transaction.atomic
@@ -65,6 +66,7 @@ def create_api_token(*, user: User):
     if not user.is_authenticated:
         raise DomainError("login_required", _("Log in to create a token."))
     Token.objects.filter(user=user).delete()
+    announce_access_change(user=user)
     return Token.objects.create(user=user)
 
 
@@ -74,4 +76,13 @@ def revoke_api_token(*, user: User) -> bool:
     from rest_framework.authtoken.models import Token
 
     deleted, _rows = Token.objects.filter(user=user).delete()
+    if deleted:
+        announce_access_change(user=user)
     return bool(deleted)
+
+
+def announce_access_change(*, user: User) -> None:
+    """The person's way in changed (a token revoked or replaced, the account deactivated, a
+    log-out): every assembly they belong to rechecks its open sockets after commit."""
+    for assembly_id in user.memberships.values_list("assembly_id", flat=True):
+        publish_on_commit(assembly_id=assembly_id, kind=ACCESS)

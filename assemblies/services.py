@@ -27,7 +27,7 @@ from assemblies.models import (
 )
 from assemblies.rules import DEFAULT_RULE, DecisionRule, RuleError
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
-from core.events import publish_on_commit
+from core.events import ACCESS, publish_on_commit
 
 
 def record_action(
@@ -169,7 +169,9 @@ def update_assembly(
             action="assemblies.assembly.updated",
             fields=sorted(changed),
         )
-        publish_on_commit(assembly_id=assembly.pk, kind="assembly")
+        # A change of visibility changes who may watch: open sockets are checked again.
+        kind = ACCESS if "visibility" in changed else "assembly"
+        publish_on_commit(assembly_id=assembly.pk, kind=kind)
     return assembly
 
 
@@ -292,7 +294,7 @@ def leave_assembly(*, member: Membership) -> Membership:
         )
     member.status = MembershipStatus.LEFT
     member.save(update_fields=["status"])
-    publish_on_commit(assembly_id=member.assembly_id, kind="members")
+    publish_on_commit(assembly_id=member.assembly_id, kind=ACCESS)  # their sockets end
     return member
 
 
@@ -372,7 +374,7 @@ def remove_member(*, actor: Membership, member: Membership) -> Membership:
         member=member.display_name,
         member_id=member.pk,
     )
-    publish_on_commit(assembly_id=member.assembly_id, kind="members")
+    publish_on_commit(assembly_id=member.assembly_id, kind=ACCESS)  # their sockets end
     return member
 
 

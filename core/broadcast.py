@@ -37,6 +37,9 @@ from django.conf import settings
 logger = logging.getLogger(__name__)
 
 DIRTY_KEY = "live:dirty"
+# Assemblies whose *access* changed (a member removed, a token revoked, the assembly made
+# private...): their next snapshot asks every process to recheck its open sockets first.
+ACCESS_KEY = "live:access"
 # A socket that connects gets the newest published snapshot if it is this recent and still
 # the newest (same seq); else one is built, once for all the sockets connecting meanwhile.
 FIRST_SNAPSHOT_REUSE_SECONDS = 5.0
@@ -56,6 +59,7 @@ class Dirty:
 
     def __init__(self):
         self._local: set[int] = set()
+        self._local_access: set[int] = set()
         self._lock = threading.Lock()
         self._sync_redis = None
         self._async_redis: dict[asyncio.AbstractEventLoop, aioredis.Redis] = {}
@@ -65,29 +69,46 @@ class Dirty:
     def shared(self) -> bool:
         return bool(settings.REDIS_URL)
 
-    def mark(self, assembly_id: int) -> None:
-        """Called after a commit, from any thread. Never raises: the write is already done."""
+    def mark(self, assembly_id: int, *, access: bool = False) -> None:
+        """Called after a commit, from any thread. Never raises: the write is already done.
+
+        `access=True`: who may see or act changed; the snapshot carries a recheck request.
+        """
         if self.shared:
             try:
-                self._redis_sync().sadd(_key(DIRTY_KEY), assembly_id)
+                pipe = self._redis_sync().pipeline(transaction=False)
+                if access:
+                    pipe.sadd(_key(ACCESS_KEY), assembly_id)
+                pipe.sadd(_key(DIRTY_KEY), assembly_id)
+                pipe.execute()
                 return
             except redis.RedisError:
                 _availability.failed()
                 logger.warning("Redis unavailable: assembly %s kept dirty locally", assembly_id)
         with self._lock:
             self._local.add(assembly_id)
+            if access:
+                self._local_access.add(assembly_id)
 
-    async def pop_all(self) -> set[int]:
+    async def pop_all(self) -> tuple[set[int], set[int]]:
+        """The dirty assemblies, and those of them whose access changed."""
         with self._lock:
             popped, self._local = self._local, set()
+            access, self._local_access = self._local_access, set()
         if self.shared:
             try:
-                members = await self._redis_async().spop(_key(DIRTY_KEY), 10_000)
+                # Access first: a mark made between the two pops is then at worst rechecked
+                # with the next snapshot, never published without its recheck.
+                pipe = self._redis_async().pipeline(transaction=False)
+                pipe.spop(_key(ACCESS_KEY), 10_000)
+                pipe.spop(_key(DIRTY_KEY), 10_000)
+                changed, members = await pipe.execute()
+                access.update(int(member) for member in changed or [])
                 popped.update(int(member) for member in members or [])
             except (redis.RedisError, OSError):
                 _availability.failed()
                 logger.warning("Redis unavailable: publishing only this process's changes")
-        return popped
+        return popped | access, access
 
     async def next_seq(self, assembly_id: int) -> int:
         if self.shared:
@@ -170,6 +191,17 @@ async def live_available() -> bool:
 
 class Socket(Protocol):
     async def deliver(self, text: str, seq: int) -> None: ...
+
+
+# Set by the live layer: rechecks the access of a process's open sockets of one assembly
+# (closing or downgrading those that lost it) before they get the next snapshot.
+AccessCheck = Callable[[int, list[Socket]], Awaitable[None]]
+_access_check: AccessCheck | None = None
+
+
+def set_access_check(check: AccessCheck) -> None:
+    global _access_check
+    _access_check = check
 
 
 class Hub:
@@ -271,14 +303,24 @@ class Hub:
                 logger.warning("Live channel receive failed; retrying", exc_info=True)
                 await asyncio.sleep(0.5)
                 continue
-            await self.deliver_local(message["assembly"], message["text"], message["seq"])
+            await self.deliver_local(
+                message["assembly"], message["text"], message["seq"], message.get("recheck")
+            )
 
-    async def deliver_local(self, assembly_id: int, text: str, seq: int) -> None:
+    async def deliver_local(
+        self, assembly_id: int, text: str, seq: int, recheck: bool = False
+    ) -> None:
         """Write one encoded snapshot to every local socket of the assembly.
 
-        Each write starts eagerly: a socket whose buffer has room (nearly all) is written
-        without scheduling a task; only a slow one is waited for, alongside the others.
+        With `recheck`, the sockets' access is checked again first, so one that lost it
+        never gets this snapshot. Each write starts eagerly: a socket whose buffer has room
+        (nearly all) is written without scheduling a task; only a slow one is waited for.
         """
+        if recheck and _access_check is not None and self.sockets.get(assembly_id):
+            try:
+                await _access_check(assembly_id, list(self.sockets[assembly_id]))
+            except Exception:
+                logger.exception("Rechecking the sockets of assembly %s failed", assembly_id)
         sockets = list(self.sockets.get(assembly_id, ()))
         if sockets:
             self._remember(assembly_id, seq, text)
@@ -304,9 +346,11 @@ def hub() -> Hub:
     return _hubs[loop]
 
 
-async def publish(assembly_id: int, text: str, seq: int) -> None:
+async def publish(assembly_id: int, text: str, seq: int, recheck: bool = False) -> None:
     """One PUBLISH per snapshot; every process delivers it to its own sockets."""
     message = {"type": "live.snapshot", "assembly": assembly_id, "text": text, "seq": seq}
+    if recheck:
+        message["recheck"] = True
     await hub().layer.group_send(group_name(assembly_id), message)
 
 
@@ -329,18 +373,20 @@ class Flusher:
     async def flush_once(self) -> int:
         published = 0
         self.before_flush()
-        for assembly_id in sorted(await dirty.pop_all()):
+        changed, access = await dirty.pop_all()
+        for assembly_id in sorted(changed):
             seq = await dirty.next_seq(assembly_id)
             text = await self.encode_snapshot(assembly_id, seq)
             if text is None:
                 continue
+            recheck = assembly_id in access
             try:
-                await publish(assembly_id, text, seq)
+                await publish(assembly_id, text, seq, recheck)
                 published += 1
             except Exception:
                 _availability.failed()
                 logger.warning("Publishing assembly %s failed; will retry", assembly_id)
-                dirty.mark(assembly_id)
+                dirty.mark(assembly_id, access=recheck)
         return published
 
     async def _run(self) -> None:

@@ -13,6 +13,11 @@ from django.dispatch import Signal
 # Sent with `change=Change(...)` once the writing transaction has committed.
 state_changed = Signal()
 
+# The kind of change after which open sockets must be checked again: who may see or act in
+# the assembly changed (a member removed or gone, a token revoked, an account deactivated or
+# logged out, the assembly made private).
+ACCESS = "access"
+
 
 @dataclass(frozen=True)
 class Change:

@@ -107,7 +107,8 @@ class TokenAuthMiddleware:
         header = dict(scope.get("headers", [])).get(b"authorization", b"").decode("latin1")
         scheme, _space, key = header.partition(" ")
         if scheme.lower() == "token" and key.strip():
-            scope = {**scope, "user": await _user_for_token(key.strip())}
+            # The key stays in the scope: an open socket is checked again when tokens change.
+            scope = {**scope, "user": await _user_for_token(key.strip()), "token": key.strip()}
         return await self.app(scope, receive, send)
 
 

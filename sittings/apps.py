@@ -7,5 +7,9 @@ class SittingsConfig(AppConfig):
     verbose_name = _("Sittings")
 
     def ready(self):
-        # Connects the live layer to `core.events.state_changed`.
-        from sittings import live  # noqa: F401
+        # Connects the live layer to `core.events.state_changed`, and lets the broadcaster
+        # recheck open sockets when access changes.
+        from core import broadcast
+        from sittings import consumers, live  # noqa: F401
+
+        broadcast.set_access_check(consumers.recheck)

@@ -22,7 +22,8 @@ from core.errors import Conflict, DomainError, NotFound, PermissionDenied, Unava
 from proposals import services as proposal_services
 from proposals.access import get_proposal_in
 from proposals.models import Proposal
-from sittings import batching, floor, live
+from sittings import batching, floor, live, socket_access
+from sittings.socket_access import SocketIdentity
 
 MAX_FRAME = 16 * 1024
 REMEMBERED_REQUESTS = 256
@@ -43,6 +44,29 @@ def _authorise(user, slug: str) -> tuple[int, int | None]:
     return assembly.pk, member.pk if member else None
 
 
+def _identity(scope) -> SocketIdentity:
+    user = scope.get("user")
+    session = scope.get("session")
+    return SocketIdentity(
+        user_id=user.pk if user is not None and user.is_authenticated else None,
+        session_key=getattr(session, "session_key", None),
+        token=scope.get("token"),
+    )
+
+
+async def recheck(assembly_id: int, sockets: list) -> None:
+    """The hub's access check (see sittings.socket_access): close or downgrade each socket."""
+    consumers = [socket for socket in sockets if isinstance(socket, AssemblyConsumer)]
+    found = await kept_connection_to_async(socket_access.verdicts)(
+        assembly_id, [consumer.identity for consumer in consumers]
+    )
+    for consumer, verdict in zip(consumers, found, strict=True):
+        if verdict is socket_access.CLOSED:
+            await consumer.lose_access()
+        else:
+            consumer.member_id = verdict
+
+
 class AssemblyConsumer(AsyncWebsocketConsumer):
     assembly_id: int | None = None
     # No channel of its own: snapshots come from the process's hub (core.broadcast), so a
@@ -58,6 +82,8 @@ class AssemblyConsumer(AsyncWebsocketConsumer):
         except NotFound:
             await self.close(code=CLOSE_FORBIDDEN)
             return
+        self.identity = _identity(self.scope)
+        self.revoked = False
         self.last_seq = 0
         self.acked: OrderedDict[str, dict] = OrderedDict()
         self.tokens, self.refilled_at, self.strikes = float(RATE_BURST), time.monotonic(), 0
@@ -74,6 +100,12 @@ class AssemblyConsumer(AsyncWebsocketConsumer):
         if self.assembly_id is not None:
             await broadcast.hub().discard(self.assembly_id, self)
 
+    async def lose_access(self) -> None:
+        """Its person may no longer see the assembly: no more snapshots, no more writes."""
+        self.revoked, self.member_id = True, None
+        await broadcast.hub().discard(self.assembly_id, self)
+        await self.close(code=CLOSE_FORBIDDEN)
+
     async def deliver(self, text: str, seq: int) -> None:
         """Called by the hub with an encoded snapshot; older ones than shown are dropped."""
         if seq >= self.last_seq or self.last_seq == 0:
@@ -81,6 +113,8 @@ class AssemblyConsumer(AsyncWebsocketConsumer):
             await self.send(text_data=text)
 
     async def receive(self, text_data=None, bytes_data=None):
+        if self.revoked:
+            return  # closing: what was still in flight is not acted on
         request_id = None
         try:
             self._spend_token()

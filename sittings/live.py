@@ -19,7 +19,7 @@ from assemblies import rules
 from assemblies.models import LogEntry, Meeting, MeetingState, StackEntry, StackState
 from core import broadcast
 from core.db import kept_connection_to_async
-from core.events import Change, state_changed
+from core.events import ACCESS, Change, state_changed
 from proposals.models import (
     OPEN_PHASES,
     Decision,
@@ -40,7 +40,7 @@ FADE_EVERY = 1.0
 @receiver(state_changed)
 def _mark_dirty(sender, change: Change, **kwargs) -> None:
     try:
-        broadcast.dirty.mark(change.assembly_id)
+        broadcast.dirty.mark(change.assembly_id, access=change.kind == ACCESS)
     except Exception:
         # The write has committed; a live-layer fault must never turn it into an error.
         logger.exception("Could not mark assembly %s dirty", change.assembly_id)
