@@ -274,7 +274,9 @@ def _parse_field(name: str, value: Any) -> Fraction | None:
         raise RuleError(f"{name}: {exc}") from None
 
 
-_FRACTION_RE = re.compile(r"(\d+)/(\d+)")
+# At most nine digits a side: a threshold is a share people can read (and int() of a few
+# thousand digits is refused by Python itself).
+_FRACTION_RE = re.compile(r"(\d{1,9})/(\d{1,9})")
 
 
 def canonical_fraction(f: Fraction | None) -> str | None:
@@ -299,7 +301,7 @@ def parse_fraction(value: Any) -> Fraction | None:
         return Fraction(value)
     match = _FRACTION_RE.fullmatch(value.strip()) if isinstance(value, str) else None
     if match is None:
-        raise RuleError(f"malformed fraction {value!r}; expected a 'p/q' string such as '9/10'")
+        raise RuleError(f"malformed fraction {value!r:.40}; expected a 'p/q' string such as '9/10'")
     numerator, denominator = map(int, match.groups())
     if denominator == 0:
         raise RuleError(f"malformed fraction {value!r}: the denominator is zero")

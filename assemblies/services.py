@@ -28,6 +28,7 @@ from assemblies.models import (
 from assemblies.rules import DEFAULT_RULE, DecisionRule, RuleError
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from core.events import ACCESS, publish_on_commit
+from core.text import deceives, has_control, has_visible
 
 
 def record_action(
@@ -65,9 +66,19 @@ def _unique_slug(name: str) -> str:
 
 
 def clean_display_name(display_name: str) -> str:
+    """A name others will see in tallies and minutes: visible, and not disguised."""
     display_name = " ".join((display_name or "").split())
-    if not display_name:
+    if has_control(display_name, keep_line_breaks=False):
+        raise DomainError(
+            "display_name_invalid", _("A name cannot contain control characters or broken text.")
+        )
+    if not has_visible(display_name):
         raise DomainError("display_name_required", _("Please give a name to be shown to others."))
+    if deceives(display_name):
+        raise DomainError(
+            "display_name_invalid",
+            _("Use visible letters in a name, without invisible or direction-changing ones."),
+        )
     if len(display_name) > 80:
         raise DomainError("display_name_too_long", _("A display name has at most 80 characters."))
     return display_name

@@ -206,7 +206,7 @@ REST_FRAMEWORK = {
     # JSON only: the browsable API's inline scripts do not run under the site's CSP; the
     # docs page (/api/v1/docs/) is the way to explore.
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.BoundedJSONParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_SCHEMA_CLASS": "core.api.MultitudeAutoSchema",
     "EXCEPTION_HANDLER": "core.api.exception_handler",

@@ -5,6 +5,9 @@ Thin views like the rest: each console POST names one action, which parses its i
 who are not facilitators, 404 for what the caller may not see, a message for state conflicts.
 """
 
+import re
+from datetime import datetime
+
 import segno
 from django.contrib import messages
 from django.http import HttpResponse
@@ -133,8 +136,22 @@ def _other_member(request, assembly) -> Membership:
     return get_object_or_404(Membership, assembly=assembly, pk=_int(request, "member"))
 
 
+def _when(request) -> datetime | None:
+    """The datetime-local field, or None when left empty; anything else unreadable is refused."""
+    value = (request.POST.get("scheduled_for") or "").strip()
+    if not value:
+        return None
+    try:
+        when = parse_datetime(value)
+    except ValueError:  # well-formed but impossible: 2026-02-30, 25:61, +99:00
+        when = None
+    if when is None:
+        raise DomainError("scheduled_for_invalid", _("That is not a date and time."))
+    return when
+
+
 def _schedule(request, actor, assembly):
-    when = parse_datetime(request.POST.get("scheduled_for") or "")
+    when = _when(request)
     if when is not None and timezone.is_naive(when):
         # A datetime-local field has no offset: it is the assembly's local (default) time.
         when = timezone.make_aware(when)
@@ -206,8 +223,13 @@ ACTIONS = {
 
 
 def _seconds(request) -> int | None:
-    value = request.POST.get("seconds")
-    return int(value) if value and value.isdigit() else None
+    """Whole seconds in ASCII digits ("²" is a digit to Python, not to a timer), or None."""
+    value = (request.POST.get("seconds") or "").strip()
+    if not value:
+        return None
+    if not re.fullmatch(r"[0-9]{1,5}", value):
+        raise DomainError("invalid_seconds", _("Speaking time is between 10 s and 1 hour."))
+    return int(value)
 
 
 @require_POST

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from assemblies.access import get_assembly_for
 from assemblies.models import Meeting, MeetingState, Membership, StackEntry
-from core import broadcast
+from core import broadcast, jsonparse
 from core.db import kept_connection_to_async
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied, Unavailable
 from proposals import services as proposal_services
@@ -151,6 +151,8 @@ class AssemblyConsumer(AsyncWebsocketConsumer):
 
     async def _dispatch(self, message: dict, request_id: str | None) -> None:
         kind = message.get("type")
+        if not isinstance(kind, str):
+            raise BadFrame("unknown_type", _("Unknown message type."))
         if kind in WRITES and not await broadcast.live_available():
             # Its result could not reach anyone: say so now instead of acting half-way.
             raise Unavailable(
@@ -179,7 +181,7 @@ class AssemblyConsumer(AsyncWebsocketConsumer):
         if raw is None or len(raw) > MAX_FRAME:
             raise BadFrame("too_large", _("This message is too large."))
         try:
-            message = json.loads(raw)
+            message = jsonparse.loads(raw)
         except (ValueError, UnicodeDecodeError) as error:
             raise BadFrame("invalid_json", _("Messages must be JSON objects.")) from error
         if not isinstance(message, dict):
@@ -302,11 +304,16 @@ def _optional_str(message: dict, field: str, limit: int) -> str | None:
     value = message.get(field)
     if value is None:
         return None
-    if not isinstance(value, str) or len(value) > limit:
+    if not isinstance(value, str) or len(value) > limit or _has_surrogate(value):
         raise BadFrame(
             "invalid_field", _("The field '%(field)s' must be a string.") % {"field": field}
         )
     return value
+
+
+def _has_surrogate(value: str) -> bool:
+    # JSON may carry a lone surrogate ("\ud800"): not text, and not storable.
+    return any("\ud800" <= char <= "\udfff" for char in value)
 
 
 def _proposal_of(assembly_id: int, message: dict) -> Proposal:

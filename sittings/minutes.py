@@ -1,6 +1,7 @@
 """Meeting minutes as Markdown: who was there, what was proposed, asked, amended and decided,
 and the public facilitation log, all read in a fixed number of queries."""
 
+import re
 from collections import defaultdict
 
 from django.db.models import Prefetch, Q
@@ -19,14 +20,26 @@ from proposals.models import (
 )
 from sittings import log_text
 
+# What a Markdown renderer could read as markup in people's words: emphasis, code, links and
+# images are escaped with a backslash (every renderer knows these); raw HTML and entities
+# are written as entities, which every renderer shows as the character itself.
+_MARKUP = re.compile(r"([\\`*_\[\]])")
+
+
+def _no_html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;")
+
 
 def _line(text: str) -> str:
-    """People's words on one Markdown line: no line breaks, no accidental headings."""
-    return " ".join(str(text or "").split())
+    """People's words on one Markdown line, as plain text: no line breaks, and nothing a
+    Markdown renderer would read as markup (a link, emphasis, raw HTML)."""
+    return _MARKUP.sub(r"\\\1", _no_html(" ".join(str(text or "").split())))
 
 
 def _quote(text: str) -> str:
-    return "\n".join(f"> {line}" if line else ">" for line in str(text).splitlines()) or ">"
+    """A proposal's own Markdown, quoted, with raw HTML disarmed for any renderer."""
+    lines = _no_html(str(text)).splitlines()
+    return "\n".join(f"> {line}" if line else ">" for line in lines) or ">"
 
 
 def _time(value) -> str:

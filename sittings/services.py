@@ -14,6 +14,12 @@ from assemblies.models import AgendaItem, Assembly, Meeting, MeetingState, Membe
 from assemblies.services import append_to_agenda, record_action, require_in_assembly
 from core.errors import Conflict, DomainError, NotFound
 from core.events import publish_on_commit
+from core.text import deceives, has_control, has_visible
+
+MAX_TITLE = 200
+# A sitting is scheduled in a human lifetime; outside it a date is a typo (or an attack that
+# overflows time zone arithmetic for every later reader).
+SANE_YEARS = (2000, 2100)
 
 
 def log(meeting: Meeting, actor: Membership | None, action: str, **data) -> None:
@@ -43,8 +49,19 @@ def schedule_meeting(
     require_in_assembly(actor, assembly.pk)
     require_facilitator(actor)
     title = " ".join((title or "").split())
-    if not title:
+    if not has_visible(title):
         raise DomainError("title_required", _("A sitting needs a title."))
+    if has_control(title, keep_line_breaks=False) or deceives(title):
+        raise DomainError(
+            "title_invalid",
+            _("Use visible characters, without control, invisible or direction-changing ones."),
+        )
+    if len(title) > MAX_TITLE or len(location or "") > MAX_TITLE:
+        raise DomainError("title_too_long", _("At most 200 characters."))
+    if scheduled_for is not None and not SANE_YEARS[0] <= scheduled_for.year <= SANE_YEARS[1]:
+        raise DomainError(
+            "scheduled_for_invalid", _("Choose a date between the years 2000 and 2100.")
+        )
     meeting = Meeting.objects.create(
         assembly=assembly, title=title, scheduled_for=scheduled_for, location=location
     )

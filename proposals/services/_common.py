@@ -16,6 +16,7 @@ from assemblies.models import Membership
 from assemblies.services import record_action
 from core.errors import Conflict, DomainError, NotFound
 from core.events import publish_on_commit
+from core.text import deceives, has_control, has_visible
 from proposals.models import Phase, Proposal
 
 MAX_TITLE = 200
@@ -65,13 +66,25 @@ def require_open(proposal: Proposal) -> None:
         raise Conflict("proposal_tabled", _("This proposal is tabled."))
 
 
-def clean_text(value: str, *, code: str, message: str, limit: int) -> str:
+def clean_text(value: str, *, code: str, message: str, limit: int, title: bool = False) -> str:
+    """A text as it is stored: stripped, with something visible in it, no control characters
+    (line breaks stay in texts); a `title` names the proposal, so it may not disguise itself."""
     value = (value or "").strip()
-    if not value:
+    base = code.removesuffix("_required")
+    if has_control(value, keep_line_breaks=not title):
+        raise DomainError(
+            f"{base}_invalid", _("This text contains control characters or broken text.")
+        )
+    if not has_visible(value):
         raise DomainError(code, message)
+    if title and deceives(value):
+        raise DomainError(
+            f"{base}_invalid",
+            _("Use visible characters, without invisible or direction-changing ones."),
+        )
     if len(value) > limit:
         raise DomainError(
-            f"{code.removesuffix('_required')}_too_long",
+            f"{base}_too_long",
             _("This text is too long (at most %(limit)d characters).") % {"limit": limit},
         )
     return value

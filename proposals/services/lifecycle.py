@@ -42,7 +42,11 @@ def submit_proposal(
     (with a closing time and no sitting) it opens for positions at once and closes itself."""
     require_participant(actor)
     title = clean_text(
-        title, code="title_required", message=_("A proposal needs a title."), limit=MAX_TITLE
+        title,
+        code="title_required",
+        message=_("A proposal needs a title."),
+        limit=MAX_TITLE,
+        title=True,
     )
     text = clean_text(
         text, code="text_required", message=_("A proposal needs a text."), limit=MAX_TEXT

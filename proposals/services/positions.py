@@ -5,7 +5,6 @@ group commit, see `sittings.batching`). `take_position` is its one-item case and
 that item's refusal. Every request passes `_check`, whichever edge it came from.
 """
 
-import unicodedata
 from dataclasses import dataclass, replace
 
 from django.db import transaction
@@ -14,6 +13,7 @@ from django.utils.translation import gettext as _
 from assemblies.access import require_participant
 from assemblies.models import Membership
 from core.errors import Conflict, DomainError
+from core.text import has_control, has_visible
 from proposals.models import Phase, Position, PositionKind, Proposal
 from proposals.services._common import (
     MAX_REASON,
@@ -129,17 +129,13 @@ def _clean(request: PositionRequest) -> PositionRequest:
     reason = (request.reason or "").strip()
     if len(reason) > MAX_REASON:
         raise DomainError("reason_too_long", _("A reason has at most 5000 characters."))
-    if any(_unstorable(char) for char in reason):
+    if has_control(reason, keep_line_breaks=True):
         raise DomainError(
             "reason_invalid", _("A reason cannot contain control characters or broken text.")
         )
+    if not has_visible(reason):
+        reason = ""  # only invisible characters: no reason was given
     return replace(request, reason=reason, request_id=(request.request_id or "")[:MAX_REQUEST_ID])
-
-
-def _unstorable(char: str) -> bool:
-    # NUL cannot be stored, a lone surrogate is not text; tabs and line breaks are kept.
-    category = unicodedata.category(char)
-    return category == "Cs" or (category == "Cc" and char not in "\n\r\t")
 
 
 def _lock_proposals(ids: set[int]) -> dict[int, Proposal | DomainError]:
