@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from assemblies.rules import DEFAULT_RULE, DecisionRule
+from core.markdown import render_markdown
 
 # No 0/O/1/I/L: a join code is read aloud in a noisy park and typed on a phone.
 JOIN_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -29,6 +30,8 @@ class Assembly(models.Model):
     name = models.CharField(_("name"), max_length=200)
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
     description = models.TextField(_("description"), blank=True)
+    # The description rendered once, when written (core.markdown), never per page view.
+    description_html = models.TextField(editable=False, blank=True, default="")
     visibility = models.CharField(
         _("visibility"), max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC
     )
@@ -56,6 +59,14 @@ class Assembly(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        # Every way of writing a description (services, the admin) renders it here, once.
+        self.description_html = render_markdown(self.description)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "description" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "description_html"}
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("sittings:assembly", args=[self.slug])

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from assemblies import rules
 from assemblies.rules import DecisionRule
 from core.choices import labelled_choices
+from core.markdown import render_markdown
 
 
 class Phase(models.TextChoices):
@@ -93,6 +94,8 @@ class Revision(models.Model):
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="revisions")
     number = models.PositiveIntegerField(_("number"))
     text = models.TextField(_("text"), help_text=_("Markdown."))
+    # Rendered once when the revision is written (its text never changes), never per view.
+    text_html = models.TextField(editable=False, blank=True, default="")
     summary = models.CharField(_("summary of change"), max_length=300, blank=True)
     author = models.ForeignKey("assemblies.Membership", on_delete=models.PROTECT, related_name="+")
     amendment = models.OneToOneField(
@@ -115,6 +118,11 @@ class Revision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.proposal} r{self.number}"
+
+    def save(self, *args, **kwargs):
+        if self._state.adding or not self.text_html:
+            self.text_html = render_markdown(self.text)
+        super().save(*args, **kwargs)
 
 
 # The kinds and outcomes are defined once, in the pure rules; here they get their labels.
@@ -205,8 +213,10 @@ class Comment(models.Model):
         "self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
     )
     text = models.TextField(_("text"))
+    text_html = models.TextField(editable=False, blank=True, default="")
     # A friendly amendment carries the full proposed text of the new revision.
     proposed_text = models.TextField(_("proposed text"), blank=True)
+    proposed_text_html = models.TextField(editable=False, blank=True, default="")
     revision_number = models.PositiveIntegerField(_("revision"))
     status = models.CharField(
         _("status"), max_length=10, choices=CommentStatus.choices, default=CommentStatus.OPEN
@@ -235,6 +245,16 @@ class Comment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} by {self.member.display_name}"
+
+    def save(self, *args, **kwargs):
+        # Rendered once, when written: every page shows the stored HTML.
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or {"text", "proposed_text"} & set(update_fields):
+            self.text_html = render_markdown(self.text)
+            self.proposed_text_html = render_markdown(self.proposed_text)
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "text_html", "proposed_text_html"}
+        super().save(*args, **kwargs)
 
 
 class TemperatureCheck(models.Model):
