@@ -245,6 +245,11 @@ LIVE_DELIVERIES_PER_SECOND = env_float("LIVE_DELIVERIES_PER_SECOND", 10000.0, mi
 LIVE_PUBLISH_INTERVAL_MAX = env_float("LIVE_PUBLISH_INTERVAL_MAX", 1.0, minimum=0.01)
 # How long a hand signal counts in the live aggregate before it fades (seconds).
 HAND_SIGNAL_SECONDS = env_float("HAND_SIGNAL_SECONDS", 10.0, minimum=0)
+# Per person on the live socket (core/person_limits.py): open sockets per server process,
+# writes a second across all their sockets, and the wait after a disconnection for abuse.
+LIVE_SOCKETS_PER_PERSON = env_int("LIVE_SOCKETS_PER_PERSON", 10, minimum=1)
+LIVE_WRITES_PER_PERSON_PER_SECOND = env_int("LIVE_WRITES_PER_PERSON_PER_SECOND", 10, minimum=1)
+LIVE_ABUSE_PENALTY_SECONDS = env_float("LIVE_ABUSE_PENALTY_SECONDS", 30.0, minimum=0)
 
 LOGGING = {
     "version": 1,

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from assemblies.access import get_assembly_for
 from assemblies.models import Meeting, MeetingState, Membership, StackEntry
-from core import broadcast, jsonparse
+from core import broadcast, jsonparse, person_limits
 from core.db import kept_connection_to_async
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied, Unavailable
 from proposals import services as proposal_services
@@ -75,6 +75,10 @@ class AssemblyConsumer(AsyncWebsocketConsumer):
 
     async def connect(self):
         await self.accept()
+        self.identity = _identity(self.scope)
+        if not await self._within_person_limits():
+            await self.close(code=CLOSE_ABUSE)
+            return
         try:
             self.assembly_id, self.member_id = await kept_connection_to_async(_authorise)(
                 self.scope["user"], self.scope["url_route"]["kwargs"]["slug"]
@@ -82,7 +86,6 @@ class AssemblyConsumer(AsyncWebsocketConsumer):
         except NotFound:
             await self.close(code=CLOSE_FORBIDDEN)
             return
-        self.identity = _identity(self.scope)
         self.revoked = False
         self.last_seq = 0
         self.acked: OrderedDict[str, dict] = OrderedDict()
@@ -97,8 +100,21 @@ class AssemblyConsumer(AsyncWebsocketConsumer):
         )
 
     async def disconnect(self, code):
+        if getattr(self, "counted", False):
+            person_limits.socket_closed(self.identity.user_id)
+            self.counted = False
         if self.assembly_id is not None:
             await broadcast.hub().discard(self.assembly_id, self)
+
+    async def _within_person_limits(self) -> bool:
+        """Not just disconnected for abuse, and under the cap of sockets per person."""
+        person = self.identity.user_id
+        if person is None:
+            return True  # anonymous sockets only watch
+        if await person_limits.penalised(person) or not person_limits.socket_opened(person):
+            return False
+        self.counted = True
+        return True
 
     async def lose_access(self) -> None:
         """Its person may no longer see the assembly: no more snapshots, no more writes."""
@@ -138,6 +154,8 @@ class AssemblyConsumer(AsyncWebsocketConsumer):
         if error.code in ("rate_limited", "too_large"):
             self.strikes += 1
             if self.strikes >= STRIKES_BEFORE_CLOSE:
+                if self.identity.user_id is not None:
+                    await person_limits.penalise(self.identity.user_id)
                 await self.close(code=CLOSE_ABUSE)
 
     def _spend_token(self) -> None:
@@ -162,6 +180,9 @@ class AssemblyConsumer(AsyncWebsocketConsumer):
                     "the page, or try again in a moment."
                 ),
             )
+        person = self.identity.user_id
+        if kind in WRITES and person is not None and not await person_limits.write_allowed(person):
+            raise BadFrame("rate_limited", _("Too many messages from you: slow down."))
         if kind == "position":
             extra = await self._position(message, request_id or "")
         else:
