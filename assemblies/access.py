@@ -4,6 +4,7 @@ Outsiders get the same `NotFound` for "missing" and "forbidden", so nothing leak
 """
 
 from django.contrib.auth.models import AnonymousUser, User
+from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 
 from assemblies.models import Assembly, Meeting, Membership, MembershipStatus, Role
@@ -74,6 +75,18 @@ def get_assembly_for_join_link(user, slug: str, code: str) -> tuple[Assembly, bo
         return assembly, True
     assembly, _member = get_assembly_for(user, slug)
     return assembly, False
+
+
+def get_assembly_for_projector(user, slug: str, key: str) -> tuple[Assembly, Membership | None]:
+    """As `get_assembly_for`, and the projector link's secret opens the assembly's projector
+    (the screen in the hall of a private assembly, opened by nobody logged in)."""
+    try:
+        return get_assembly_for(user, slug)
+    except NotFound:
+        assembly = Assembly.objects.filter(slug=slug).first()
+        if assembly is not None and key and constant_time_compare(key, assembly.projector_key):
+            return assembly, None
+        raise
 
 
 def get_meeting_for(user, meeting_id: int):

@@ -8,7 +8,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from assemblies import accounts, selectors, services
+from assemblies import accounts, join_guard, selectors, services
 from assemblies.access import (
     get_assembly_for,
     get_assembly_for_join_link,
@@ -24,7 +24,6 @@ from assemblies.serializers import (
     MemberSerializer,
     RoleChangeSerializer,
 )
-from core import ratelimit
 from core.api import Endpoint, parse
 
 
@@ -96,7 +95,7 @@ class Join(Endpoint):
         code = data.get("code", "")
         # Wrong codes only are counted, per client and assembly: a crowd on one address
         # typing the right code is never held back.
-        assembly, _code_ok = ratelimit.checked_join_attempt(
+        assembly, _code_ok = join_guard.guarded_lookup(
             request, slug, code, lambda: get_assembly_for_join_link(request.user, slug, code)
         )
         member = services.join(

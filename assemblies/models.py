@@ -1,5 +1,6 @@
 """The body that decides and its sittings: Assembly, Membership, Meeting, agenda, stack, log."""
 
+import hmac
 import secrets
 
 from django.conf import settings
@@ -20,6 +21,10 @@ def new_join_code() -> str:
     return "".join(secrets.choice(JOIN_CODE_ALPHABET) for _ in range(JOIN_CODE_LENGTH))
 
 
+def new_projector_key() -> str:
+    return secrets.token_urlsafe(18)
+
+
 class Visibility(models.TextChoices):
     PUBLIC = "public", _("Public: listed, readable by anyone")
     UNLISTED = "unlisted", _("Unlisted: readable by anyone with the link")
@@ -32,6 +37,9 @@ class Assembly(models.Model):
     description = models.TextField(_("description"), blank=True)
     # The description rendered once, when written (core.markdown), never per page view.
     description_html = models.TextField(editable=False, blank=True, default="")
+    # The secret of the projector link that shows the join code of a non-public assembly:
+    # the screen in the hall shows it, a remote observer or participant does not see it.
+    projector_key = models.CharField(max_length=32, default=new_projector_key, editable=False)
     visibility = models.CharField(
         _("visibility"), max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC
     )
@@ -70,6 +78,12 @@ class Assembly(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("sittings:assembly", args=[self.slug])
+
+    def join_code_stamp(self) -> str:
+        """A keyed fingerprint of the join code: it tells a projector that the code changed
+        without telling anyone what it is (not computable without the SECRET_KEY)."""
+        digest = hmac.new(settings.SECRET_KEY.encode(), self.join_code.encode(), "sha256")
+        return digest.hexdigest()[:12]
 
     @property
     def rule(self) -> DecisionRule:

@@ -6,9 +6,12 @@ and announces the change after commit.
 """
 
 import secrets
+from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
@@ -26,7 +29,7 @@ from assemblies.models import (
     new_join_code,
 )
 from assemblies.rules import DEFAULT_RULE, DecisionRule, RuleError
-from core.errors import Conflict, DomainError, NotFound, PermissionDenied
+from core.errors import Conflict, DomainError, NotFound, PermissionDenied, TooManyRequests
 from core.events import ACCESS, publish_on_commit
 from core.text import deceives, has_control, has_visible
 
@@ -261,6 +264,7 @@ def join_by_code(
     if assembly is not None and found.pk != assembly.pk:
         raise DomainError("invalid_code", _("That join code is not valid."))
     if user is None or not user.is_authenticated:
+        _refuse_a_flood_of_guests(found)
         user = new_guest_user()
     member = _activate_or_create_membership(
         assembly=found,
@@ -293,6 +297,18 @@ def join(
             _("Joining needs the code shown at the sitting, or an account: log in first."),
         )
     return join_assembly(user=user, assembly=assembly, display_name=display_name)
+
+
+def _refuse_a_flood_of_guests(assembly: Assembly) -> None:
+    """A code seen by someone who should not have it (a projector behind them, a leak) must
+    not let them fill the assembly with made-up members: guests per minute are capped."""
+    since = timezone.now() - timedelta(minutes=1)
+    recent = assembly.memberships.filter(joined_via=JoinedVia.CODE, joined_at__gte=since)
+    if recent.count() >= settings.JOIN_GUESTS_PER_MINUTE:
+        raise TooManyRequests(
+            "too_many_guests",
+            _("Many people are joining right now: please try again in a minute."),
+        )
 
 
 @transaction.atomic
@@ -396,6 +412,25 @@ def rotate_join_code(*, actor: Membership, assembly: Assembly) -> str:
     assembly.join_code = new_join_code()
     assembly.save(update_fields=["join_code"])
     record_action(assembly=assembly, actor=actor, action="assemblies.join_code.rotated")
+    publish_on_commit(assembly_id=assembly.pk, kind="assembly")
+    return assembly.join_code
+
+
+@transaction.atomic
+def rotate_join_code_after_guessing(*, assembly: Assembly) -> str:
+    """The code drew too many wrong guesses (assemblies.join_guard): a new one, at once.
+
+    No person acts: the log line says why, and the projector shows the new code.
+    """
+    assembly = Assembly.objects.select_for_update().get(pk=assembly.pk)
+    assembly.join_code = new_join_code()
+    assembly.save(update_fields=["join_code"])
+    record_action(
+        assembly=assembly,
+        actor=None,
+        action="assemblies.join_code.rotated_after_guessing",
+        wrong_guesses=settings.JOIN_WRONG_CODES_BEFORE_ROTATION,
+    )
     publish_on_commit(assembly_id=assembly.pk, kind="assembly")
     return assembly.join_code
 

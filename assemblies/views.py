@@ -9,11 +9,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from assemblies import accounts, selectors, services
+from assemblies import accounts, join_guard, selectors, services
 from assemblies.access import get_assembly_for, get_assembly_for_join_link, membership_for
 from assemblies.forms import DisplayNameForm, JoinByCodeForm, SignupForm
-from core import auth_limits, ratelimit
-from core.errors import DomainError
+from core import auth_limits
+from core.errors import DomainError, TooManyRequests
 from core.http import domain_errors_as_pages, form_error
 
 
@@ -34,10 +34,6 @@ def _after_join(request, member):
 def join_by_code(request):
     """Type the code shown at the sitting and a display name: no account needed."""
     form = JoinByCodeForm(request.POST or None, initial={"code": request.GET.get("code", "")})
-    if request.method == "POST" and ratelimit.join_blocked(request, "any"):
-        form.is_valid()
-        form.add_error("code", ratelimit.TOO_MANY_WRONG_CODES)
-        return render(request, "assemblies/join.html", {"form": form}, status=429)
     if request.method == "POST" and form.is_valid():
         try:
             member = services.join(
@@ -47,8 +43,20 @@ def join_by_code(request):
             )
         except DomainError as error:
             if error.code == "invalid_code":
-                ratelimit.count_join_failure(request, "any")
-            form_error(form, error, {"invalid_code": "code"}, default="display_name")
+                # Counted per address (the code names no assembly); the right code is never
+                # held back, however many wrong ones came first.
+                try:
+                    join_guard.wrong_code(request, "any", None)
+                except TooManyRequests as refusal:
+                    error = refusal
+            form_error(
+                form,
+                error,
+                {"invalid_code": "code", "too_many_attempts": "code"},
+                default="display_name",
+            )
+            if isinstance(error, TooManyRequests):
+                return render(request, "assemblies/join.html", {"form": form}, status=429)
         else:
             _login_guest_if_new(request, member)
             return _after_join(request, member)
@@ -64,7 +72,7 @@ def join_link(request, slug):
     # A POST carries the code the page offered (only a valid one): a stale code in the
     # address is not sent again, so an account can still join without it.
     code = request.POST.get("code", "") if request.method == "POST" else request.GET.get("code", "")
-    assembly, code_ok = ratelimit.checked_join_attempt(
+    assembly, code_ok = join_guard.guarded_lookup(
         request, slug, code, lambda: get_assembly_for_join_link(request.user, slug, code)
     )
     member = membership_for(request.user, assembly)

@@ -265,6 +265,11 @@ SILENCED_SYSTEM_CHECKS = ["models.W038"]
 # Wrong join codes allowed per client address and assembly before it must wait
 # (django-ratelimit syntax). Right codes are never counted.
 JOIN_FAILURE_RATE = env("JOIN_FAILURE_RATE", "20/10m")
+# Wrong guesses of an assembly's current join code, from anywhere, after which the code
+# rotates by itself (assemblies/join_guard.py).
+JOIN_WRONG_CODES_BEFORE_ROTATION = env_int("JOIN_WRONG_CODES_BEFORE_ROTATION", 100, minimum=1)
+# Guests (accounts made from a code and a name) an assembly takes per minute.
+JOIN_GUESTS_PER_MINUTE = env_int("JOIN_GUESTS_PER_MINUTE", 300, minimum=1)
 # Addresses (or CIDR networks, or "*") of the proxies whose forwarded headers are believed.
 # The same variable tells uvicorn whose X-Forwarded-For/-Proto to apply (it reads it from the
 # environment, with the same default), so both layers agree. Default: only a proxy on this host.

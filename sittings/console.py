@@ -14,12 +14,13 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from assemblies import rules, selectors, services
-from assemblies.access import get_assembly_for, require_facilitator
+from assemblies.access import get_assembly_for, get_assembly_for_projector, require_facilitator
 from assemblies.models import (
     AgendaItem,
     Assembly,
@@ -75,6 +76,10 @@ def console(request, slug):
             ),
             "log": _log(assembly, limit=30),
             "join_url": _join_url(request, assembly),
+            "projector_url": request.build_absolute_uri(
+                reverse("sittings:projector", args=[assembly.slug])
+                + f"?key={assembly.projector_key}"
+            ),
         },
     )
 
@@ -256,10 +261,12 @@ def console_action(request, slug, action):
 @domain_errors_as_pages
 def projector(request, slug):
     """The venue's big screen: no controls, large type, live."""
-    assembly, _member = get_assembly_for(request.user, slug)
+    key = request.GET.get("key", "")
+    assembly, member = get_assembly_for_projector(request.user, slug, key)
     meeting = selectors.current_meeting(assembly)
     current = meeting.current_proposal if meeting else None
-    join_url = _join_url(request, assembly)
+    shows_code = _shows_join_code(request, assembly, member)
+    join_url = _join_url(request, assembly) if shows_code else ""
     return render(
         request,
         "sittings/projector.html",
@@ -272,12 +279,23 @@ def projector(request, slug):
             "tally": tally_for(current) if current else None,
             "dissent": _dissent(current),
             "sitting": live.sitting_for(assembly.pk),
+            "shows_code": shows_code,
+            # The screen's own socket carries the key too (see sittings.consumers).
+            "projector_key": key if constant_time_compare(key, assembly.projector_key) else "",
             "join_url": join_url,
-            "qr_svg": segno.make(join_url, error="m").svg_inline(
-                scale=8, dark="#000", light="#fff"
-            ),
+            "qr_svg": segno.make(join_url, error="m").svg_inline(scale=8, dark="#000", light="#fff")
+            if shows_code
+            else "",
         },
     )
+
+
+def _shows_join_code(request, assembly: Assembly, member: Membership | None) -> bool:
+    """A public assembly's code is no secret; a private or unlisted one's is shown only on a
+    screen a facilitator opened, or one opened with the projector link's own secret."""
+    if assembly.is_public or (member is not None and member.is_active and member.is_facilitator):
+        return True
+    return constant_time_compare(request.GET.get("key", ""), assembly.projector_key)
 
 
 def _dissent(proposal: Proposal | None):

@@ -8,13 +8,14 @@ other way as snapshots from the broadcaster. The protocol: docs/live-protocol.md
 import json
 import time
 from collections import OrderedDict
+from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.db import DatabaseError, InterfaceError
 from django.utils.translation import gettext as _
 
-from assemblies.access import get_assembly_for
+from assemblies.access import get_assembly_for_projector
 from assemblies.models import Meeting, MeetingState, Membership, StackEntry
 from core import broadcast, jsonparse, person_limits
 from core.db import kept_connection_to_async
@@ -39,9 +40,15 @@ class BadFrame(DomainError):
     """A frame that does not follow the protocol."""
 
 
-def _authorise(user, slug: str) -> tuple[int, int | None]:
-    assembly, member = get_assembly_for(user, slug)
+def _authorise(user, slug: str, projector_key: str) -> tuple[int, int | None]:
+    assembly, member = get_assembly_for_projector(user, slug, projector_key)
     return assembly.pk, member.pk if member else None
+
+
+def _projector_key(scope) -> str:
+    """The projector link's secret, if the socket came from that screen (?key=...)."""
+    values = parse_qs(scope.get("query_string", b"").decode("latin1")).get("key", [""])
+    return values[0][:64]
 
 
 def _identity(scope) -> SocketIdentity:
@@ -51,6 +58,7 @@ def _identity(scope) -> SocketIdentity:
         user_id=user.pk if user is not None and user.is_authenticated else None,
         session_key=getattr(session, "session_key", None),
         token=scope.get("token"),
+        projector_key=_projector_key(scope),
     )
 
 
@@ -81,7 +89,9 @@ class AssemblyConsumer(AsyncWebsocketConsumer):
             return
         try:
             self.assembly_id, self.member_id = await kept_connection_to_async(_authorise)(
-                self.scope["user"], self.scope["url_route"]["kwargs"]["slug"]
+                self.scope["user"],
+                self.scope["url_route"]["kwargs"]["slug"],
+                self.identity.projector_key,
             )
         except NotFound:
             await self.close(code=CLOSE_FORBIDDEN)

@@ -16,7 +16,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from assemblies import rules
-from assemblies.models import LogEntry, Meeting, MeetingState, StackEntry, StackState
+from assemblies.models import Assembly, LogEntry, Meeting, MeetingState, StackEntry, StackState
 from core import broadcast
 from core.db import kept_connection_to_async
 from core.events import ACCESS, Change, state_changed
@@ -59,7 +59,14 @@ def build_snapshot(assembly_id: int, seq: int) -> dict:
         "meeting": meeting_state(meeting) if meeting else None,
         "proposals": proposal_states(assembly_id, meeting),
         "log_head": LogEntry.objects.filter(assembly_id=assembly_id).aggregate(m=Max("id"))["m"],
+        # Changes when the join code rotates; reveals nothing of it (see Assembly).
+        "join_code_stamp": _join_code_stamp(assembly_id),
     }
+
+
+def _join_code_stamp(assembly_id: int) -> str | None:
+    assembly = Assembly.objects.filter(pk=assembly_id).only("join_code").first()
+    return assembly.join_code_stamp() if assembly else None
 
 
 def sitting_for(assembly_id: int) -> dict | None:

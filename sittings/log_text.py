@@ -18,6 +18,9 @@ SENTENCES = {
     "assemblies.member.admitted": gettext_lazy("admitted {member}"),
     "assemblies.member.removed": gettext_lazy("removed {member}"),
     "assemblies.join_code.rotated": gettext_lazy("changed the join code"),
+    "assemblies.join_code.rotated_after_guessing": gettext_lazy(
+        "changed the join code after {wrong_guesses} wrong guesses"
+    ),
     "assemblies.meeting.scheduled": gettext_lazy("scheduled the sitting “{title}”"),
     "assemblies.meeting.started": gettext_lazy("opened the sitting"),
     "assemblies.meeting.adjourned": gettext_lazy("adjourned the sitting"),

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.contrib.sessions.models import Session
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 from rest_framework.authtoken.models import Token
 
 from assemblies.access import can_view
@@ -32,6 +33,7 @@ class SocketIdentity:
     user_id: int | None
     session_key: str | None = None
     token: str | None = None
+    projector_key: str = ""  # the hall's projector link opens a non-public assembly
 
 
 def verdicts(assembly_id: int, identities: list[SocketIdentity]) -> list[int | object | None]:
@@ -49,7 +51,10 @@ def verdicts(assembly_id: int, identities: list[SocketIdentity]) -> list[int | o
     result: list[int | bool | None] = []
     for identity in identities:
         member = members.get(identity.user_id) if identity in still else None
-        if not can_view(assembly, member):
+        projector = bool(identity.projector_key) and constant_time_compare(
+            identity.projector_key, assembly.projector_key
+        )
+        if not (can_view(assembly, member) or projector):
             result.append(CLOSED)
         else:
             result.append(member.pk if member is not None else None)

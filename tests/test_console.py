@@ -563,7 +563,8 @@ def test_it_shows_the_projector_of_a_private_assembly_to_a_member(client, other_
     client.force_login(member.user)
     response = client.get(reverse("sittings:projector", args=[other_assembly.slug]))
     assert response.status_code == 200
-    assert other_assembly.join_code in body(response)
+    # Issue 13: a member's own screen does not show a private assembly's join code.
+    assert other_assembly.join_code not in body(response)
 
 
 # --- the public log ----------------------------------------------------------------------------

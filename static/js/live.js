@@ -139,9 +139,14 @@ function start(initialRoot) {
   }
 
   function applySnapshot(frame) {
-    if (document.querySelector("[data-projector]")) {
+    const projector = document.querySelector("[data-projector]");
+    if (projector) {
       const onFloor = frame.meeting ? frame.meeting.current_proposal || 0 : 0;
       if (onFloor !== proposalId) return location.reload(); // the screen follows the floor
+      const stamp = projector.dataset.joinCodeStamp;
+      if (stamp && frame.join_code_stamp && stamp !== frame.join_code_stamp) {
+        return location.reload(); // the join code rotated: show the new one
+      }
     }
     applySitting(frame.meeting);
     const proposal = frame.proposals.find((p) => p.id === proposalId);

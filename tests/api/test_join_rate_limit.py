@@ -22,13 +22,15 @@ def join(assembly, code, name, address="198.51.100.7"):
     )
 
 
-def test_it_holds_back_a_guesser_with_429(assembly):
+def test_it_holds_back_a_guesser_with_429_but_never_refuses_the_right_code(assembly):
     for _attempt in range(5):
         assert join(assembly, "WRONG234", "G").status_code == 400
-    response = join(assembly, assembly.join_code, "G")
+    response = join(assembly, "WRONG345", "G")
     assert response.status_code == 429
     assert response.json()["code"] == "too_many_attempts"
     assert not assembly.memberships.filter(display_name="G").exists()
+    # Issue 13: a right code is never refused, even from an address past its budget.
+    assert join(assembly, assembly.join_code, "G").status_code == 201
     assert join(assembly, assembly.join_code, "H", address="198.51.100.8").status_code == 201
 
 
