@@ -116,3 +116,18 @@ def test_the_tool_computes_digests_as_the_app_does():
     previous = "f" * 64
     assert namespace["compute_digest"](previous, record) == history.compute_digest(previous, record)
     assert namespace["GENESIS"] == history.GENESIS
+
+
+def test_the_tool_compares_decided_text_as_the_app_does():
+    """`decided_text_changed` is written out twice (the tool has only the standard library):
+    the two copies are the same source."""
+    import inspect
+
+    tree = ast.parse(TOOL.read_text())
+    tool = next(
+        node
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef) and node.name == "decided_text_changed"
+    )
+    app = ast.parse(inspect.getsource(history.decided_text_changed)).body[0]
+    assert ast.dump(tool) == ast.dump(app)
