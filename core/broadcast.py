@@ -21,6 +21,7 @@ Clients keep the snapshot with the highest `seq` and drop older ones.
 
 import asyncio
 import contextlib
+import json
 import logging
 import threading
 import time
@@ -44,6 +45,8 @@ ACCESS_KEY = "live:access"
 # the newest (same seq); else one is built, once for all the sockets connecting meanwhile.
 FIRST_SNAPSHOT_REUSE_SECONDS = 5.0
 SEQ_KEY = "live:seq:{assembly_id}"
+# Members of an assembly whose own state changed since its last snapshot (see `Change`).
+MINE_KEY = "live:mine:{assembly_id}"
 
 
 def group_name(assembly_id: int) -> str:
@@ -60,6 +63,7 @@ class Dirty:
     def __init__(self):
         self._local: set[int] = set()
         self._local_access: set[int] = set()
+        self._local_mine: dict[int, set[int]] = defaultdict(set)
         self._lock = threading.Lock()
         self._sync_redis = None
         self._async_redis: dict[asyncio.AbstractEventLoop, aioredis.Redis] = {}
@@ -69,16 +73,19 @@ class Dirty:
     def shared(self) -> bool:
         return bool(settings.REDIS_URL)
 
-    def mark(self, assembly_id: int, *, access: bool = False) -> None:
+    def mark(self, assembly_id: int, *, access: bool = False, members=()) -> None:
         """Called after a commit, from any thread. Never raises: the write is already done.
 
         `access=True`: who may see or act changed; the snapshot carries a recheck request.
+        `members`: whose own state changed; their sockets are told with the snapshot.
         """
         if self.shared:
             try:
                 pipe = self._redis_sync().pipeline(transaction=False)
                 if access:
                     pipe.sadd(_key(ACCESS_KEY), assembly_id)
+                if members:
+                    pipe.sadd(_key(MINE_KEY.format(assembly_id=assembly_id)), *members)
                 pipe.sadd(_key(DIRTY_KEY), assembly_id)
                 pipe.execute()
                 return
@@ -89,6 +96,21 @@ class Dirty:
             self._local.add(assembly_id)
             if access:
                 self._local_access.add(assembly_id)
+            if members:
+                self._local_mine[assembly_id].update(members)
+
+    async def pop_members(self, assembly_id: int) -> set[int]:
+        """The members marked for this assembly since its last snapshot (see `mark`)."""
+        with self._lock:
+            members = self._local_mine.pop(assembly_id, set())
+        if self.shared:
+            try:
+                key = _key(MINE_KEY.format(assembly_id=assembly_id))
+                found = await self._redis_async().spop(key, 100_000)
+                members.update(int(member) for member in found or [])
+            except (redis.RedisError, OSError):
+                _availability.failed()
+        return members
 
     async def pop_all(self) -> tuple[set[int], set[int]]:
         """The dirty assemblies, and those of them whose access changed."""
@@ -134,6 +156,16 @@ class Dirty:
                 key = _key(SEQ_KEY.format(assembly_id=assembly_id))
                 return int(await self._redis_async().get(key) or 0)
             except (redis.RedisError, OSError):
+                pass
+        return self._local_seq[assembly_id]
+
+    def current_seq_sync(self, assembly_id: int) -> int:
+        """`current_seq` for a page being rendered: its parts show at least this state."""
+        if self.shared:
+            try:
+                key = _key(SEQ_KEY.format(assembly_id=assembly_id))
+                return int(self._redis_sync().get(key) or 0)
+            except redis.RedisError:
                 pass
         return self._local_seq[assembly_id]
 
@@ -304,11 +336,15 @@ class Hub:
                 await asyncio.sleep(0.5)
                 continue
             await self.deliver_local(
-                message["assembly"], message["text"], message["seq"], message.get("recheck")
+                message["assembly"],
+                message["text"],
+                message["seq"],
+                message.get("recheck"),
+                message.get("mine") or (),
             )
 
     async def deliver_local(
-        self, assembly_id: int, text: str, seq: int, recheck: bool = False
+        self, assembly_id: int, text: str, seq: int, recheck: bool = False, mine=()
     ) -> None:
         """Write one encoded snapshot to every local socket of the assembly.
 
@@ -334,6 +370,17 @@ class Hub:
                 task.exception()  # retrieved: a socket closing meanwhile is not an error
         if slow:
             await asyncio.gather(*slow, return_exceptions=True)
+        if mine:
+            await self._tell_members(sockets, set(mine), seq)
+
+    async def _tell_members(self, sockets: list, members: set[int], seq: int) -> None:
+        """A small frame to each socket of a member whose own state changed: the page then
+        fetches what is that member's alone ("Your position"), which no snapshot carries."""
+        frame = json.dumps({"type": "mine", "seq": seq})
+        for socket in sockets:
+            if getattr(socket, "member_id", None) in members:
+                with contextlib.suppress(Exception):
+                    await socket.deliver(frame, seq)
 
 
 _hubs: dict[asyncio.AbstractEventLoop, Hub] = {}
@@ -346,11 +393,13 @@ def hub() -> Hub:
     return _hubs[loop]
 
 
-async def publish(assembly_id: int, text: str, seq: int, recheck: bool = False) -> None:
+async def publish(assembly_id: int, text: str, seq: int, recheck: bool = False, mine=()) -> None:
     """One PUBLISH per snapshot; every process delivers it to its own sockets."""
     message = {"type": "live.snapshot", "assembly": assembly_id, "text": text, "seq": seq}
     if recheck:
         message["recheck"] = True
+    if mine:
+        message["mine"] = sorted(mine)
     await hub().layer.group_send(group_name(assembly_id), message)
 
 
@@ -380,13 +429,14 @@ class Flusher:
             if text is None:
                 continue
             recheck = assembly_id in access
+            mine = await dirty.pop_members(assembly_id)
             try:
-                await publish(assembly_id, text, seq, recheck)
+                await publish(assembly_id, text, seq, recheck, mine)
                 published += 1
             except Exception:
                 _availability.failed()
                 logger.warning("Publishing assembly %s failed; will retry", assembly_id)
-                dirty.mark(assembly_id, access=recheck)
+                dirty.mark(assembly_id, access=recheck, members=mine)
         return published
 
     async def _run(self) -> None:

@@ -25,6 +25,9 @@ class Change:
     proposal_id: int | None = None
     meeting_id: int | None = None
     kind: str = ""
+    # Members whose own state changed (their position): their other tabs and devices are
+    # told, so "Your position" is the same everywhere.
+    member_ids: tuple[int, ...] = ()
 
 
 def publish_on_commit(
@@ -33,6 +36,7 @@ def publish_on_commit(
     proposal_id: int | None = None,
     meeting_id: int | None = None,
     kind: str = "",
+    member_ids: tuple[int, ...] = (),
 ) -> None:
-    change = Change(assembly_id, proposal_id, meeting_id, kind)
+    change = Change(assembly_id, proposal_id, meeting_id, kind, tuple(member_ids))
     transaction.on_commit(lambda: state_changed.send(sender=Change, change=change))

@@ -1,23 +1,63 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.text import has_visible
 from proposals.models import PositionKind, Reading
+from proposals.services.positions import reason_required_error
 
 
-class PositionForm(forms.Form):
-    kind = forms.ChoiceField(
-        label=_("Your position"), choices=PositionKind.choices, widget=forms.RadioSelect
-    )
-    reason = forms.CharField(
-        label=_("Reason"),
+def _reason_field(label):
+    return forms.CharField(
+        label=label,
         required=False,
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("Say why, especially for a block or a stand-aside."),
     )
+
+
+class PositionForm(forms.Form):
+    """A position and the reason written *for that position*.
+
+    Each kind has its own reason box, so a reason written for a block can never be stored
+    under an agree or a stand-aside: the one sent is the box of the kind chosen. What the
+    assembly's rule requires is said on the box and checked here, before any confirmation.
+    """
+
+    kind = forms.ChoiceField(
+        label=_("Your position"), choices=PositionKind.choices, widget=forms.RadioSelect
+    )
+    reason_agree = _reason_field(_("A word of support"))
+    reason_stand_aside = _reason_field(_("Why you stand aside"))
+    reason_block = _reason_field(_("Your principled objection"))
     # A block is confirmed in a second step, after the page has said what a block means.
     confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
     request_id = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+
+    def __init__(self, *args, rule=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rule = rule
+        for kind in PositionKind.values:
+            field = self.fields[f"reason_{kind}"]
+            field.reason_required = bool(rule and rule.reason_required(kind))
+            if field.reason_required:
+                field.widget.attrs["aria-required"] = "true"
+
+    def reason_fields(self):
+        """(kind, bound reason field) in the order of the choices, for the template."""
+        return [(kind, self[f"reason_{kind}"]) for kind in PositionKind.values]
+
+    def clean(self):
+        data = super().clean()
+        kind = data.get("kind")
+        required = kind and self.rule is not None and self.rule.reason_required(kind)
+        if required and not has_visible(data.get(f"reason_{kind}", "")):
+            self.add_error(f"reason_{kind}", reason_required_error(kind).message)
+        return data
+
+    @property
+    def reason(self) -> str:
+        """The reason sent with the kind chosen, and only that one."""
+        return self.cleaned_data.get(f"reason_{self.cleaned_data['kind']}", "")
 
 
 class CommentForm(forms.Form):

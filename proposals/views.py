@@ -4,17 +4,19 @@ Without JavaScript each form POSTs and redirects; with htmx (hx-boost) the same 
 swap the page in place. A refusal re-renders the page with the message on its field.
 """
 
+from functools import wraps
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from assemblies.access import get_assembly_for
 from assemblies.models import Membership
 from assemblies.rule_text import describe_rule
 from core.errors import DomainError, NotFound, PermissionDenied
-from core.http import domain_errors_as_pages, form_error
+from core.http import domain_errors_as_pages, form_error, stash_form, take_stashed_form
 from proposals import diffs, selectors, services
 from proposals.access import get_proposal_for
 from proposals.forms import (
@@ -27,16 +29,43 @@ from proposals.forms import (
 )
 from proposals.models import Comment, CommentKind, PositionKind, Proposal
 
+# The parts of the page a live client may fetch alone (`?part=`), rendered from the same
+# template as the whole page (`{% partialdef %}`), so both always look the same.
+PAGE_PARTS = {
+    "floor-notice",
+    "header",
+    "decision",
+    "text",
+    "sitting",
+    "temperature",
+    "positions",
+    "dissent",
+    "questions",
+    "concerns",
+    "amendments",
+    "revisions",
+}
+
+FORMS = {
+    "position_form": lambda data, rule: PositionForm(data, rule=rule),
+    "question_form": lambda data, rule: CommentForm(data, prefix="question"),
+    "concern_form": lambda data, rule: CommentForm(data, prefix="concern"),
+    "amendment_form": lambda data, rule: AmendmentForm(data, prefix="amendment"),
+}
+
 
 def _page(request, proposal: Proposal, member: Membership | None, status=200, **forms_given):
     rule = proposal.decision_rule
     my_position = selectors.current_position_of(proposal, member)
-    initial = {"kind": my_position.kind, "reason": my_position.reason} if my_position else {}
+    revision = proposal.revisions.get(number=proposal.revision_number)
+    initial = {"kind": my_position.kind} if my_position else {}
+    if my_position and my_position.reason:
+        initial[f"reason_{my_position.kind}"] = my_position.reason  # its own kind's box only
     context = {
         "proposal": proposal,
         "assembly": proposal.assembly,
         "member": member,
-        "revision": proposal.revisions.get(number=proposal.revision_number),
+        "revision": revision,
         "revisions": proposal.revisions.order_by("-number"),
         "tally": selectors.tally_for(proposal),
         "dissent": selectors.dissent(proposal),
@@ -48,13 +77,50 @@ def _page(request, proposal: Proposal, member: Membership | None, status=200, **
         "can_act": member is not None and member.can_act,
         "is_author": member is not None and member.pk == proposal.author_id,
         "answer_form": AnswerForm(),
-        "position_form": PositionForm(initial=initial),
+        "position_form": PositionForm(initial=initial, rule=rule),
         "question_form": CommentForm(prefix="question"),
         "concern_form": CommentForm(prefix="concern"),
-        "amendment_form": AmendmentForm(prefix="amendment"),
+        # An amendment starts from the text as it stands: change it, don't retype it.
+        "amendment_form": AmendmentForm(
+            prefix="amendment", initial={"proposed_text": revision.text}
+        ),
+        **_restored(request, rule),
         **forms_given,
     }
-    return render(request, "proposals/proposal_detail.html", context, status=status)
+    template = "proposals/proposal_detail.html"
+    part = request.GET.get("part", "")
+    if part in PAGE_PARTS:
+        template += f"#{part}"
+    return render(request, template, context, status=status)
+
+
+def _restored(request, rule) -> dict:
+    """A refused form kept by the last POST (see `core.http.stash_form`), shown once."""
+    stashed = take_stashed_form(request)
+    if stashed is None or stashed["form"] not in FORMS:
+        return {}
+    form = FORMS[stashed["form"]](stashed["data"], rule)
+    form.is_valid()
+    context = {stashed["form"]: form, **stashed["flags"]}
+    if stashed["error"]:
+        code, message = stashed["error"]
+        field = FIELD_OF_ERROR.get(code)
+        if field == "reason" and form.is_valid():
+            field = f"reason_{form.cleaned_data['kind']}"
+        form.add_error(field if field in form.fields else None, message)
+        context["refusal"] = {"message": message}
+    return context
+
+
+# Which field a service's refusal concerns, on the page's forms.
+FIELD_OF_ERROR = {
+    "reason_required": "reason",
+    "reason_too_long": "reason",
+    "reason_invalid": "reason",
+    "text_required": "text",
+    "text_too_long": "text",
+    "proposed_text_required": "proposed_text",
+}
 
 
 @require_GET
@@ -68,45 +134,65 @@ def _back(proposal: Proposal, anchor: str = ""):
     return redirect(proposal.get_absolute_url() + (f"#{anchor}" if anchor else ""))
 
 
-@require_POST
+def _refused(request, proposal: Proposal, form, form_name: str, anchor: str, error=None, **flags):
+    """Post/Redirect/Get on refusal too: the page shows the form, its errors and what was
+    written, at the page's own address. Outsiders still get 404."""
+    if isinstance(error, (NotFound, PermissionDenied)):
+        raise error  # 404 reveals nothing; 403 says who may not act, as on every page
+    stash_form(request, form_name, form, error, **flags)
+    return _back(proposal, anchor)
+
+
+def _get_goes_to_page(view):
+    """A form's action URL opened with GET (a reload, a history entry): show the page."""
+
+    @wraps(view)
+    def wrapper(request, slug, proposal_id, *args, **kwargs):
+        if request.method == "GET":
+            return _page_address(request, slug, proposal_id)
+        return view(request, slug, proposal_id, *args, **kwargs)
+
+    return require_http_methods(["GET", "POST"])(wrapper)
+
+
+@domain_errors_as_pages
+def _page_address(request, slug, proposal_id):
+    proposal, _member = get_proposal_for(request.user, slug, proposal_id)
+    return _back(proposal)
+
+
+@_get_goes_to_page
 @login_required
 @domain_errors_as_pages
 def take_position(request, slug, proposal_id):
     proposal, member = get_proposal_for(request.user, slug, proposal_id)
-    form = PositionForm(request.POST)
+    form = PositionForm(request.POST, rule=proposal.decision_rule)
     if not form.is_valid():
-        return _page(request, proposal, member, status=400, position_form=form)
+        return _refused(request, proposal, form, "position_form", "positions")
     data = form.cleaned_data
     if data["kind"] == PositionKind.BLOCK and not data["confirm"]:
         # Say plainly what a block means before it counts.
-        return _page(request, proposal, member, position_form=form, confirm_block=True)
+        return _refused(
+            request, proposal, form, "position_form", "confirm-heading", confirm_block=True
+        )
     try:
         services.take_position(
             actor=member,
             proposal=proposal,
             kind=data["kind"],
-            reason=data["reason"],
+            reason=form.reason,
             request_id=data["request_id"],
         )
     except DomainError as error:
-        fields = {"reason_required": "reason", "reason_too_long": "reason"}
-        return _refused(request, proposal, member, error, form, "position_form", fields)
+        return _refused(request, proposal, form, "position_form", "positions", error)
     messages.success(request, _("Your position is recorded."))
     return _back(proposal, "positions")
-
-
-def _refused(request, proposal, member, error: DomainError, form, form_name: str, fields: dict):
-    """Show a refusal on the page, on the field it concerns. Outsiders still get 404."""
-    if isinstance(error, NotFound):
-        raise error
-    form_error(form, error, fields, None)
-    return _page(request, proposal, member, status=error.status, refusal=error, **{form_name: form})
 
 
 TEXT_ERRORS = {"text_required": "text", "text_too_long": "text"}
 
 
-@require_POST
+@_get_goes_to_page
 @login_required
 @domain_errors_as_pages
 def add_comment(request, slug, proposal_id, kind):
@@ -115,18 +201,18 @@ def add_comment(request, slug, proposal_id, kind):
     form_name = f"{kind}_form"
     form = CommentForm(request.POST, prefix=kind)
     if not form.is_valid():
-        return _page(request, proposal, member, status=400, **{form_name: form})
+        return _refused(request, proposal, form, form_name, "discussion")
     try:
         services.add_comment(
             actor=member, proposal=proposal, kind=kind, text=form.cleaned_data["text"]
         )
     except DomainError as error:
-        return _refused(request, proposal, member, error, form, form_name, TEXT_ERRORS)
+        return _refused(request, proposal, form, form_name, "discussion", error)
     messages.success(request, _("Thank you: your words are on the record."))
     return _back(proposal, "discussion")
 
 
-@require_POST
+@_get_goes_to_page
 @login_required
 @domain_errors_as_pages
 def answer_question(request, slug, proposal_id, comment_id):
@@ -147,14 +233,14 @@ def answer_question(request, slug, proposal_id, comment_id):
     return _back(proposal, f"comment-{question.pk}")
 
 
-@require_POST
+@_get_goes_to_page
 @login_required
 @domain_errors_as_pages
 def propose_amendment(request, slug, proposal_id):
     proposal, member = get_proposal_for(request.user, slug, proposal_id)
     form = AmendmentForm(request.POST, prefix="amendment")
     if not form.is_valid():
-        return _page(request, proposal, member, status=400, amendment_form=form)
+        return _refused(request, proposal, form, "amendment_form", "amendments")
     try:
         services.add_comment(
             actor=member,
@@ -164,13 +250,12 @@ def propose_amendment(request, slug, proposal_id):
             proposed_text=form.cleaned_data["proposed_text"],
         )
     except DomainError as error:
-        fields = {**TEXT_ERRORS, "proposed_text_required": "proposed_text"}
-        return _refused(request, proposal, member, error, form, "amendment_form", fields)
+        return _refused(request, proposal, form, "amendment_form", "amendments", error)
     messages.success(request, _("Amendment proposed: the author will accept or decline it."))
     return _back(proposal, "amendments")
 
 
-@require_POST
+@_get_goes_to_page
 @login_required
 @domain_errors_as_pages
 def resolve_amendment(request, slug, proposal_id, comment_id, verdict):
@@ -192,7 +277,7 @@ def _comment_of(proposal: Proposal, comment_id: int) -> Comment:
     return comment
 
 
-@require_POST
+@_get_goes_to_page
 @login_required
 @domain_errors_as_pages
 def give_reading(request, slug, proposal_id):

@@ -16,6 +16,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
+from django.utils.http import urlencode
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -26,6 +29,7 @@ from assemblies.models import (
     Assembly,
     LogEntry,
     Meeting,
+    MeetingState,
     Membership,
     MembershipStatus,
     StackEntry,
@@ -37,7 +41,7 @@ from core.markdown import render_markdown
 from proposals import services as proposal_services
 from proposals.access import get_proposal_in
 from proposals.models import DISCUSSION_PHASES, OPEN_PHASES, Outcome, Phase, Proposal
-from proposals.selectors import dissent, tally_for
+from proposals.selectors import decision_of, dissent, tally_for
 from sittings import floor, live, log_text, minutes
 from sittings import services as sitting_services
 
@@ -47,41 +51,162 @@ def _facilitator_of(request, slug) -> tuple[Assembly, Membership]:
     return assembly, require_facilitator(member)
 
 
+# The parts of the console a live client may fetch alone (`?part=`), and the whole
+# console block an htmx form swaps in place (its target is `#console`).
+CONSOLE_PARTS = {
+    "console",
+    "console-floor",
+    "console-stack",
+    "console-sitting",
+    "console-agenda",
+    "console-people",
+    "log",
+}
+
+
 @require_GET
 @domain_errors_as_pages
 def console(request, slug):
     assembly, member = _facilitator_of(request, slug)
     meeting = selectors.current_meeting(assembly)
     current = meeting.current_proposal if meeting else None
-    return render(
-        request,
-        "sittings/console.html",
-        {
-            "assembly": assembly,
-            "member": member,
-            "meeting": meeting,
-            "agenda": meeting.agenda_items.all() if meeting else [],
-            "addable": _addable_proposals(assembly, meeting),
-            "current": current,
-            "temperature_open": bool(
-                current and current.temperature_checks.filter(closed_at__isnull=True).exists()
+    part = request.GET.get("part", "")
+    if request.headers.get("HX-Target") == "console":
+        part = "console"
+    template = "sittings/console.html" + (f"#{part}" if part in CONSOLE_PARTS else "")
+    context = {
+        "assembly": assembly,
+        "member": member,
+        "meeting": meeting,
+        "scheduled": _other_scheduled(assembly, meeting),
+        "agenda": meeting.agenda_items.all() if meeting else [],
+        "addable": _addable_proposals(assembly, meeting),
+        "current": current,
+        "temperature_open": bool(
+            current and current.temperature_checks.filter(closed_at__isnull=True).exists()
+        ),
+        "preview": _preview(current),
+        "confirm": _confirmation(request, assembly, meeting),
+        "discussion_phases": [(p.value, p.label) for p in DISCUSSION_PHASES],
+        "sitting": live.sitting_for(assembly.pk),
+        "stack_entries": floor.waiting_in_order(meeting) if meeting else [],
+        "pending": assembly.memberships.filter(status=MembershipStatus.PENDING),
+        "code_joiners": assembly.memberships.filter(
+            status=MembershipStatus.ACTIVE, joined_via="code"
+        ),
+        "log": _log(assembly, limit=30),
+        "join_url": _join_url(request, assembly),
+        "projector_url": request.build_absolute_uri(
+            reverse("sittings:projector", args=[assembly.slug]) + f"?key={assembly.projector_key}"
+        ),
+    }
+    return render(request, template, context)
+
+
+def _other_scheduled(assembly: Assembly, meeting: Meeting | None):
+    later = Meeting.objects.filter(assembly=assembly, state=MeetingState.SCHEDULED)
+    if meeting is not None:
+        later = later.exclude(pk=meeting.pk)
+    return later.order_by("scheduled_for", "pk")[:10]
+
+
+# --- acts that cannot be undone: said before they are done ---------------------------------
+
+CONFIRMED_ACTIONS = {"close", "withdraw", "adjourn"}
+
+
+def _confirmation(request, assembly: Assembly, meeting: Meeting | None) -> dict | None:
+    """What an irreversible act will do, asked for with `?confirm=<action>`."""
+    action = request.GET.get("confirm", "")
+    try:
+        if action in ("close", "withdraw"):
+            proposal = get_proposal_in(assembly, int(request.GET.get("proposal", "")))
+            return _confirm_close(proposal) if action == "close" else _confirm_withdraw(proposal)
+        if action == "adjourn" and meeting is not None and meeting.state == MeetingState.IN_SESSION:
+            return _confirm_adjourn(meeting)
+    except (ValueError, DomainError):
+        return None
+    return None
+
+
+def _confirm_close(proposal: Proposal) -> dict | None:
+    preview = _preview(proposal)
+    if preview is None:
+        return None
+    tally = preview["tally"]
+    return {
+        "action": "close",
+        "proposal": proposal,
+        "question": _("Close the call on “%(title)s” and record the decision?")
+        % {"title": proposal.title},
+        "consequences": [
+            _(
+                "The rule decides now: %(outcome)s (%(agree)s agree, %(stand)s stand aside, "
+                "%(block)s block)."
+            )
+            % {
+                "outcome": preview["outcome"],
+                "agree": tally.agree,
+                "stand": tally.stand_aside,
+                "block": tally.block,
+            },
+            preview["rule"],
+            _(
+                "No position can be stated or changed afterwards: the decision, with every "
+                "block and stand-aside and its reason, goes into the permanent history."
             ),
-            "preview": _preview(current),
-            "discussion_phases": [(p.value, p.label) for p in DISCUSSION_PHASES],
-            "sitting": live.sitting_for(assembly.pk),
-            "stack_entries": floor.waiting_in_order(meeting) if meeting else [],
-            "pending": assembly.memberships.filter(status=MembershipStatus.PENDING),
-            "code_joiners": assembly.memberships.filter(
-                status=MembershipStatus.ACTIVE, joined_via="code"
+        ],
+        "button": _("Yes, close and record: %(outcome)s") % {"outcome": preview["outcome"]},
+        "style": "primary",
+    }
+
+
+def _confirm_withdraw(proposal: Proposal) -> dict | None:
+    if proposal.is_final:
+        return None
+    return {
+        "action": "withdraw",
+        "proposal": proposal,
+        "question": _("Record that “%(title)s” is withdrawn?") % {"title": proposal.title},
+        "consequences": [
+            _(
+                "Its author or the assembly takes it back: no decision is recorded, every "
+                "position on it stops counting, and it cannot be brought back to the floor."
             ),
-            "log": _log(assembly, limit=30),
-            "join_url": _join_url(request, assembly),
-            "projector_url": request.build_absolute_uri(
-                reverse("sittings:projector", args=[assembly.slug])
-                + f"?key={assembly.projector_key}"
-            ),
-        },
-    )
+        ],
+        "button": _("Yes, record the withdrawal"),
+        "style": "danger",
+    }
+
+
+def _confirm_adjourn(meeting: Meeting) -> dict:
+    consequences = [_("The sitting ends: the stack is cleared and the timer stops.")]
+    open_call = meeting.current_proposal
+    if open_call is not None and open_call.phase == Phase.CALL:
+        consequences.append(
+            _(
+                "The call for consensus on “%(title)s” stays open: members can still state "
+                "their positions online, and a facilitator closes it later."
+            )
+            % {"title": open_call.title}
+            if not open_call.closes_at
+            else _(
+                "The call for consensus on “%(title)s” stays open online until its set "
+                "time, %(when)s, when it closes by itself."
+            )
+            % {
+                "title": open_call.title,
+                "when": date_format(localtime(open_call.closes_at), "DATETIME_FORMAT"),
+            }
+        )
+    return {
+        "action": "adjourn",
+        "meeting": meeting,
+        "question": _("Adjourn “%(title)s”?") % {"title": meeting.title},
+        "consequences": consequences,
+        "button": _("Yes, adjourn the sitting"),
+        "style": "primary",
+    }
 
 
 def _addable_proposals(assembly: Assembly, meeting: Meeting | None):
@@ -244,6 +369,8 @@ def console_action(request, slug, action):
     handler = ACTIONS.get(action)
     if handler is None:
         raise NotFound("unknown_action", _("There is no such action."))
+    if action in CONFIRMED_ACTIONS and request.POST.get("confirm") != "1":
+        return _ask_first(request, slug, action)
     try:
         handler(request, actor, assembly)
     except DomainError as error:
@@ -252,6 +379,15 @@ def console_action(request, slug, action):
         messages.error(request, error.message)
         return redirect(reverse("sittings:console", args=[slug]))
     return redirect(reverse("sittings:console", args=[slug]))
+
+
+def _ask_first(request, slug: str, action: str):
+    """An irreversible act posted without its confirmation: show what it would do first."""
+    query = {"confirm": action}
+    for name in ("proposal", "meeting"):
+        if request.POST.get(name, "").isdigit():
+            query[name] = request.POST[name]
+    return redirect(reverse("sittings:console", args=[slug]) + "?" + urlencode(query))
 
 
 # --- pages for everyone who may see the assembly ---------------------------------------------
@@ -267,9 +403,12 @@ def projector(request, slug):
     current = meeting.current_proposal if meeting else None
     shows_code = _shows_join_code(request, assembly, member)
     join_url = _join_url(request, assembly) if shows_code else ""
+    part = request.GET.get("part", "")
+    template = "sittings/projector.html" + (f"#{part}" if part in PROJECTOR_PARTS else "")
+    preview = _preview(current)
     return render(
         request,
-        "sittings/projector.html",
+        template,
         {
             "assembly": assembly,
             "projector": True,
@@ -277,7 +416,10 @@ def projector(request, slug):
             "proposal": current,
             "revision": current.revisions.get(number=current.revision_number) if current else None,
             "tally": tally_for(current) if current else None,
-            "dissent": _dissent(current),
+            "decision": decision_of(current) if current else None,
+            "rule_description": describe_rule(current.decision_rule) if current else "",
+            "preview_outcome": preview["outcome"] if preview else "",
+            "dissent_shown": _dissent_shown(current),
             "sitting": live.sitting_for(assembly.pk),
             "shows_code": shows_code,
             # The screen's own socket carries the key too (see sittings.consumers).
@@ -288,6 +430,22 @@ def projector(request, slug):
             else "",
         },
     )
+
+
+PROJECTOR_PARTS = {"projector-main", "projector-floor"}
+# How many blocks and stand-asides the big screen lists before "and N more".
+PROJECTOR_DISSENT_SHOWN = 3
+
+
+def _dissent_shown(proposal: Proposal | None) -> list[tuple]:
+    """(kind, heading, first few positions, how many more) for blocks, then stand-asides."""
+    found = _dissent(proposal)
+    rows = []
+    for kind, heading in (("block", _("Blocks")), ("stand_aside", _("Stand-asides"))):
+        positions = found[kind]
+        shown = positions[:PROJECTOR_DISSENT_SHOWN]
+        rows.append((kind, heading, shown, len(positions) - len(shown)))
+    return rows
 
 
 def _shows_join_code(request, assembly: Assembly, member: Membership | None) -> bool:

@@ -11,17 +11,28 @@ import logging
 import time
 from datetime import timedelta
 
-from django.db.models import Max, Q
+from django.db.models import Count, Max, Q
 from django.dispatch import receiver
 from django.utils import timezone
 
 from assemblies import rules
-from assemblies.models import Assembly, LogEntry, Meeting, MeetingState, StackEntry, StackState
+from assemblies.models import (
+    Assembly,
+    LogEntry,
+    Meeting,
+    MeetingState,
+    Membership,
+    MembershipStatus,
+    StackEntry,
+    StackState,
+)
 from core import broadcast
 from core.db import kept_connection_to_async
 from core.events import ACCESS, Change, state_changed
 from proposals.models import (
     OPEN_PHASES,
+    Comment,
+    CommentStatus,
     Decision,
     Phase,
     Proposal,
@@ -40,7 +51,9 @@ FADE_EVERY = 1.0
 @receiver(state_changed)
 def _mark_dirty(sender, change: Change, **kwargs) -> None:
     try:
-        broadcast.dirty.mark(change.assembly_id, access=change.kind == ACCESS)
+        broadcast.dirty.mark(
+            change.assembly_id, access=change.kind == ACCESS, members=change.member_ids
+        )
     except Exception:
         # The write has committed; a live-layer fault must never turn it into an error.
         logger.exception("Could not mark assembly %s dirty", change.assembly_id)
@@ -59,9 +72,20 @@ def build_snapshot(assembly_id: int, seq: int) -> dict:
         "meeting": meeting_state(meeting) if meeting else None,
         "proposals": proposal_states(assembly_id, meeting),
         "log_head": LogEntry.objects.filter(assembly_id=assembly_id).aggregate(m=Max("id"))["m"],
+        "people": _people_stamp(assembly_id),
         # Changes when the join code rotates; reveals nothing of it (see Assembly).
         "join_code_stamp": _join_code_stamp(assembly_id),
     }
+
+
+def _people_stamp(assembly_id: int) -> str:
+    """Changes when someone joins, asks to join, is admitted, leaves or is removed."""
+    counts = Membership.objects.filter(assembly_id=assembly_id).aggregate(
+        last=Max("id"),
+        active=Count("id", filter=Q(status=MembershipStatus.ACTIVE)),
+        pending=Count("id", filter=Q(status=MembershipStatus.PENDING)),
+    )
+    return f"{counts['last']}.{counts['active']}.{counts['pending']}"
 
 
 def _join_code_stamp(assembly_id: int) -> str | None:
@@ -123,6 +147,7 @@ def proposal_states(assembly_id: int, meeting: Meeting | None) -> list[dict]:
     tallies = tallies_for(ids)
     dissent = dissent_for(ids)
     temperatures = _temperatures(ids)
+    discussion = _discussion_stamps(ids)
     outcomes = dict(
         Decision.objects.filter(proposal_id__in=ids).values_list("proposal_id", "outcome")
     )
@@ -136,6 +161,7 @@ def proposal_states(assembly_id: int, meeting: Meeting | None) -> list[dict]:
             "blocks": [_dissent_item(position) for position in dissent[p.pk]["block"]],
             "stand_asides": [_dissent_item(position) for position in dissent[p.pk]["stand_aside"]],
             "temperature": temperatures.get(p.pk),
+            "discussion": discussion.get(p.pk, "0"),
             "closes_at": p.closes_at.isoformat() if p.closes_at else None,
             "outcome": outcomes.get(p.pk),
             "provisional_outcome": _provisional(p, tallies[p.pk]),
@@ -169,6 +195,17 @@ def _live_proposals(assembly_id: int, meeting: Meeting | None):
     if meeting is not None and meeting.current_proposal_id:
         live |= Q(pk=meeting.current_proposal_id)
     return Proposal.objects.filter(live, assembly_id=assembly_id).order_by("pk")
+
+
+def _discussion_stamps(ids: list[int]) -> dict[int, str]:
+    """A short stamp per proposal that changes whenever its discussion does (a question,
+    concern, answer or amendment added, an amendment accepted or declined)."""
+    rows = (
+        Comment.objects.filter(proposal_id__in=ids)
+        .values("proposal_id")
+        .annotate(last=Max("id"), resolved=Count("id", filter=~Q(status=CommentStatus.OPEN)))
+    )
+    return {row["proposal_id"]: f"{row['last']}.{row['resolved']}" for row in rows}
 
 
 def _temperatures(ids: list[int]) -> dict[int, dict[str, int]]:

@@ -24,13 +24,18 @@ def home(request):
     )
 
 
+# The parts a live client may fetch alone (`?part=`), from the page's own template.
+ASSEMBLY_PARTS = {"floor-notice", "sitting", "meeting", "proposals", "decisions"}
+
+
 @require_GET
 @domain_errors_as_pages
 def assembly_detail(request, slug):
     assembly, member = get_assembly_for(request.user, slug)
+    part = request.GET.get("part", "")
     return render(
         request,
-        "sittings/assembly.html",
+        "sittings/assembly.html" + (f"#{part}" if part in ASSEMBLY_PARTS else ""),
         {
             "assembly": assembly,
             "member": member,

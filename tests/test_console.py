@@ -110,7 +110,8 @@ def _start(w: World):
 
 def _adjourn(w: World):
     meeting = w.meeting(start=True)
-    return {"meeting": meeting.pk}, lambda: fresh(meeting).state == MeetingState.ADJOURNED
+    confirmed = {"meeting": meeting.pk, "confirm": "1"}
+    return confirmed, lambda: fresh(meeting).state == MeetingState.ADJOURNED
 
 
 def _agenda_add(w: World):
@@ -196,7 +197,7 @@ def _close(w: World):
             and fresh(w.proposal).phase == Phase.DECIDED
         )
 
-    return {"proposal": w.proposal.pk}, check
+    return {"proposal": w.proposal.pk, "confirm": "1"}, check
 
 
 def _table(w: World):
@@ -210,7 +211,7 @@ def _withdraw(w: World):
             and Decision.objects.filter(proposal=w.proposal, outcome=Outcome.WITHDRAWN).exists()
         )
 
-    return {"proposal": w.proposal.pk}, check
+    return {"proposal": w.proposal.pk, "confirm": "1"}, check
 
 
 def _call_next(w: World):
@@ -463,7 +464,9 @@ def test_it_previews_the_outcome_before_closing_and_records_it(client, world):
     assert not Decision.objects.exists()
 
     response = client.post(
-        action_url(world.assembly, "close"), {"proposal": world.proposal.pk}, follow=True
+        action_url(world.assembly, "close"),
+        {"proposal": world.proposal.pk, "confirm": "1"},
+        follow=True,
     )
     decision = Decision.objects.get(proposal=world.proposal)
     assert decision.outcome == Outcome.CONSENSUS_WITH_STAND_ASIDES
@@ -689,3 +692,69 @@ def test_it_refuses_a_console_post_without_a_csrf_token(world):
     response = client.post(action_url(world.assembly, "rotate-code"))
     assert response.status_code == 403
     assert db_state() == before
+
+
+# --- irreversible acts say what they will do before doing it --------------------------------
+
+
+@pytest.mark.parametrize("action", ["close", "withdraw", "adjourn"])
+def test_an_irreversible_act_without_confirmation_asks_first_and_changes_nothing(
+    client, world, action
+):
+    data, check = SCENARIOS[action](world)
+    data = {key: value for key, value in data.items() if key != "confirm"}
+    client.force_login(world.facilitator.user)
+    before = LogEntry.objects.count()
+    response = client.post(action_url(world.assembly, action), data)
+    assert response.status_code == 302
+    assert f"confirm={action}" in response["Location"]
+    assert check() is False
+    assert LogEntry.objects.count() == before
+    page = body(client.get(response["Location"]))
+    assert 'role="alertdialog"' in page
+    assert 'name="confirm" value="1"' in page
+
+
+def test_the_close_confirmation_says_the_outcome_the_rule_gives_now(client, world):
+    meeting = world.meeting(start=True, on_agenda=[world.proposal])
+    sitting_services.set_current_proposal(
+        actor=world.facilitator, meeting=meeting, proposal=world.proposal
+    )
+    proposal_services.call_for_consensus(actor=world.facilitator, proposal=world.proposal)
+    blocker = world.make_member("Bea")
+    proposal_services.take_position(
+        actor=blocker, proposal=world.proposal, kind="block", reason="It harms the kitchen."
+    )
+    client.force_login(world.facilitator.user)
+    url = console_url(world.assembly) + f"?confirm=close&proposal={world.proposal.pk}"
+    page = body(client.get(url))
+    assert "The rule decides now: Blocked (0 agree, 0 stand aside, 1 block)." in page
+    assert "Yes, close and record: Blocked" in page
+    assert not Decision.objects.exists()
+
+
+def test_adjourning_with_a_call_open_says_what_happens_to_the_call(client, world):
+    meeting = world.meeting(start=True, on_agenda=[world.proposal])
+    sitting_services.set_current_proposal(
+        actor=world.facilitator, meeting=meeting, proposal=world.proposal
+    )
+    proposal_services.call_for_consensus(actor=world.facilitator, proposal=world.proposal)
+    client.force_login(world.facilitator.user)
+    page = body(client.get(console_url(world.assembly) + "?confirm=adjourn"))
+    assert "stays open" in page
+    assert world.proposal.title in page
+
+
+def test_an_htmx_console_action_answers_the_console_block_in_place(client, world):
+    meeting = world.meeting(start=True)
+    client.force_login(world.facilitator.user)
+    response = client.post(
+        action_url(world.assembly, "timer-start"),
+        {"meeting": meeting.pk, "seconds": "90"},
+        headers={"HX-Request": "true", "HX-Target": "console"},
+        follow=True,
+    )
+    page = body(response)
+    assert page.lstrip().startswith('<div id="console"')
+    assert "<html" not in page
+    assert "1:30" in page or "1:29" in page

@@ -110,8 +110,10 @@ def test_it_asks_a_clarifying_question(client, proposal, participant):
 def test_it_refuses_an_empty_question_with_a_field_error(client, proposal, participant):
     client.force_login(participant.user)
     response = client.post(url("comment", proposal, "question"), {"question-text": "  "})
-    assert response.status_code == 400
-    assert "required" in response.content.decode()
+    # Post/Redirect/Get on refusal too: the page shows the error, at its own address.
+    assert response.status_code == 302
+    assert response["Location"] == proposal.get_absolute_url() + "#discussion"
+    assert "required" in client.get(proposal.get_absolute_url()).content.decode()
     assert not Comment.objects.exists()
 
 
@@ -171,7 +173,8 @@ def test_it_takes_and_changes_a_position(client, open_call, participant):
     client.force_login(participant.user)
     assert client.post(url("position", open_call), {"kind": "agree"}).status_code == 302
     response = client.post(
-        url("position", open_call), {"kind": "stand_aside", "reason": "Away that week."}
+        url("position", open_call),
+        {"kind": "stand_aside", "reason_stand_aside": "Away that week."},
     )
     assert response.status_code == 302
     current = Position.objects.get(proposal=open_call, member=participant, is_current=True)
@@ -181,12 +184,17 @@ def test_it_takes_and_changes_a_position(client, open_call, participant):
 
 def test_it_explains_a_block_before_confirming_it(client, open_call, participant):
     client.force_login(participant.user)
-    response = client.post(url("position", open_call), {"kind": "block", "reason": "Unsafe."})
-    assert response.status_code == 200
-    assert "A block is not a vote against" in response.content.decode()
+    response = client.post(
+        url("position", open_call), {"kind": "block", "reason_block": "Unsafe."}
+    )
+    assert response.status_code == 302
+    page = client.get(response["Location"]).content.decode()
+    assert "A block is not a vote against" in page
+    assert "Unsafe." in page  # the objection, as it will be recorded
     assert not Position.objects.exists()
     response = client.post(
-        url("position", open_call), {"kind": "block", "reason": "Unsafe.", "confirm": "True"}
+        url("position", open_call),
+        {"kind": "block", "reason_block": "Unsafe.", "confirm": "True"},
     )
     assert response.status_code == 302
     assert Position.objects.get().kind == "block"
@@ -195,15 +203,18 @@ def test_it_explains_a_block_before_confirming_it(client, open_call, participant
 def test_it_refuses_a_block_without_a_reason(client, open_call, participant):
     client.force_login(participant.user)
     response = client.post(url("position", open_call), {"kind": "block", "confirm": "True"})
-    assert response.status_code == 400
-    assert "A block needs a reason" in response.content.decode()
+    assert response.status_code == 302
+    page = client.get(response["Location"]).content.decode()
+    assert "A block needs a reason" in page
     assert not Position.objects.exists()
 
 
 def test_it_refuses_a_position_outside_the_call(client, proposal, participant):
     client.force_login(participant.user)
     response = client.post(url("position", proposal), {"kind": "agree"})
-    assert response.status_code == 409
+    assert response.status_code == 302
+    page = client.get(response["Location"]).content.decode()
+    assert "Positions can only be taken during the call for consensus." in page
     assert not Position.objects.exists()
 
 

@@ -116,8 +116,12 @@ def take_positions(requests: list[PositionRequest]) -> list[Position | DomainErr
         rounds[turn].append((index, position))
     for index, position in _write(rounds):
         results[index] = position
-    for proposal_id in sorted({p.proposal_id for r in rounds for _i, p in r}):
-        publish(proposals[proposal_id], "position")
+    writers: dict[int, set[int]] = {}
+    for round_ in rounds:
+        for _index, position in round_:
+            writers.setdefault(position.proposal_id, set()).add(position.member_id)
+    for proposal_id in sorted(writers):
+        publish(proposals[proposal_id], "position", tuple(sorted(writers[proposal_id])))
     return results
 
 
@@ -201,11 +205,12 @@ def _check(request, member, proposal, earlier) -> Position | None:
             "call_not_open", _("Positions can only be taken during the call for consensus.")
         )
     if proposal.decision_rule.reason_required(request.kind) and not request.reason:
-        raise _reason_required(request.kind)
+        raise reason_required_error(request.kind)
     return None
 
 
-def _reason_required(kind: str) -> DomainError:
+def reason_required_error(kind: str) -> DomainError:
+    """The refusal of a position without the reason the rule asks for (every edge)."""
     if kind == PositionKind.BLOCK:
         message = _("A block needs a reason: say what principled objection you have.")
     else:

@@ -1,15 +1,16 @@
-// Multitude live client: applies server snapshots to the page, sends hand signals and
-// stack requests, reconnects with backoff and falls back to periodic refresh.
-// Protocol: docs/live-protocol.md. No build step, no dependencies.
+// Multitude live client. The socket says *what* changed (a snapshot of the assembly's live
+// state); the page then fetches the parts it shows that changed, rendered on the server from
+// the page's own template (`?part=<name>`, Django's {% partialdef %}), and swaps them in.
+// Only plain numbers (counts, the timer, hand signals) are written directly from the
+// snapshot. Protocol: docs/live-protocol.md. No build step, no dependencies.
 
-const LIVE_REGIONS = ["[data-tally]", "[data-dissent-lists]", "[data-sitting]"];
 let current = null;
 let currentKey = null;
 
 // Boot on load and again after every htmx swap (boosted links replace <main>).
 function boot() {
   const root = document.querySelector("main[data-live-url]");
-  const key = root ? `${root.dataset.liveUrl}#${root.dataset.proposalId || ""}` : null;
+  const key = root ? `${root.dataset.liveUrl}#${location.pathname}` : null;
   if (key === currentKey) return current && current.refresh(root);
   if (current) current.stop();
   currentKey = key;
@@ -25,6 +26,35 @@ document.addEventListener("click", (event) => {
   else current.send({ type: "stack", action: button.dataset.stackAction, kind: button.dataset.stackKind || "" });
 });
 
+// What each part of a page depends on, read from a snapshot. A part is fetched again when
+// its key changes. `p` is the page's proposal (or, on pages that follow the floor, the one
+// on the floor), `m` the sitting in session.
+const PART_KEYS = {
+  "floor-notice": (f, p, m) => (m ? m.current_proposal || 0 : 0),
+  header: (f, p) => p && [p.phase, p.revision, p.closes_at],
+  decision: (f, p) => p && [p.phase, p.outcome],
+  text: (f, p) => p && p.revision,
+  sitting: (f, p, m) => m && [m.id, m.speaker && m.speaker.id, m.stack.map((e) => [e.id, e.kind, e.priority])],
+  temperature: (f, p) => p && [p.phase, Boolean(p.temperature)],
+  positions: (f, p) => p && [p.phase, p.revision],
+  dissent: (f, p) => p && [p.revision, p.blocks, p.stand_asides],
+  questions: (f, p) => p && [p.discussion, p.phase],
+  concerns: (f, p) => p && [p.discussion, p.phase],
+  amendments: (f, p) => p && [p.discussion, p.phase, p.revision],
+  revisions: (f, p) => p && p.revision,
+  meeting: (f, p, m) => [m && m.id, m && m.current_proposal, f.proposals.map((x) => [x.id, x.phase])],
+  proposals: (f) => f.proposals.map((x) => [x.id, x.phase, x.title]),
+  decisions: (f) => f.proposals.map((x) => [x.id, x.outcome]),
+  "console-sitting": (f, p, m) => [m && m.id, m && m.state],
+  "console-agenda": (f, p, m) => [m && m.current_proposal, f.proposals.map((x) => [x.id, x.phase, x.title])],
+  "console-floor": (f, p, m) => [m && m.current_proposal, p && [p.phase, p.revision, Boolean(p.temperature), p.outcome]],
+  "console-stack": (f, p, m) => m && [m.progressive_stack, m.speaker && m.speaker.id, m.stack.map((e) => [e.id, e.kind, e.priority])],
+  "console-people": (f) => [f.people, f.log_head],
+  "projector-main": (f, p, m) => [m && m.current_proposal, p && [p.phase, p.revision, p.outcome, p.blocks, p.stand_asides]],
+  "projector-floor": (f, p, m) => m && [m.speaker && m.speaker.id, m.stack.map((e) => e.id)],
+  log: (f) => f.log_head,
+};
+
 function start(initialRoot) {
   let root = initialRoot;
   const labels = readLabels();
@@ -34,15 +64,15 @@ function start(initialRoot) {
   let lastSeq = -1;
   let fallbackTimer = null;
   let requestCounter = 0;
-  let hadTemperature = Boolean(document.querySelector("#temperature"));
   let stopped = false;
   let lastFrame = null;
-
   let state = "offline";
+  const keys = {}; // part name -> key of the state it shows
+  const parts = partFetcher(() => applyNumbers(lastFrame));
+  const timer = countdown();
 
   function setStatus(key) {
     state = key;
-    // Look the node up each time: htmx swaps replace it.
     for (const node of document.querySelectorAll("[data-live-status]")) {
       node.textContent = labels.status[key] || key;
       node.dataset.state = key;
@@ -79,8 +109,9 @@ function start(initialRoot) {
   }
 
   function fallBack() {
+    // Without a socket every part is fetched again now and then.
     setStatus("polling");
-    if (fallbackTimer === null) fallbackTimer = setInterval(refreshFromServer, 15000);
+    if (fallbackTimer === null) fallbackTimer = setInterval(() => parts.refreshAll(), 15000);
   }
 
   function stopFallback() {
@@ -88,49 +119,21 @@ function start(initialRoot) {
     fallbackTimer = null;
   }
 
-  async function refreshFromServer(selectors = LIVE_REGIONS, url = location.href) {
-    // Fetch the page (or a fragment) and take over the given regions, matched by id when
-    // they have one (console sections), else by the selector itself.
-    const response = await fetch(url, { headers: { "X-Requested-With": "live-refresh" } });
-    if (!response.ok) return;
-    const page = new DOMParser().parseFromString(await response.text(), "text/html");
-    for (const selector of selectors) {
-      for (const current of document.querySelectorAll(selector)) {
-        const fresh = current.id ? page.getElementById(current.id) : page.querySelector(selector);
-        if (fresh && !current.contains(document.activeElement)) current.replaceWith(fresh);
-      }
-    }
-  }
-
-  let lastLogHead = null;
-  let lastShape = null;
-
-  function followLogAndConsole(frame) {
-    const logRegion = document.querySelector("[data-log-region]");
-    if (logRegion && lastLogHead !== null && frame.log_head !== lastLogHead) {
-      refreshFromServer(["[data-log]"], logRegion.dataset.logUrl);
-    }
-    lastLogHead = frame.log_head;
-    if (!document.querySelector("[data-console-live]")) return;
-    // The console's controls depend on the shape of the state, not on counts: refetch them
-    // when another facilitator (or a participant) changes that shape.
-    const m = frame.meeting;
-    const shape = JSON.stringify([
-      m && [m.state, m.current_proposal, m.progressive_stack, m.speaker && m.speaker.id, m.stack.map((e) => [e.id, e.priority])],
-      frame.proposals.map((p) => [p.id, p.phase, p.revision, p.temperature === null]),
-      frame.log_head,
-    ]);
-    if (lastShape !== null && shape !== lastShape) refreshFromServer(["[data-console-live]"]);
-    lastShape = shape;
-  }
-
   function onFrame(frame) {
     if (frame.type === "snapshot") {
       if (frame.seq < lastSeq) return; // an older snapshot overtaken by a newer one
       lastSeq = frame.seq;
+      const first = lastFrame === null;
       lastFrame = frame;
-      applySnapshot(frame);
-      followLogAndConsole(frame);
+      if (followsFloorAway(frame)) return;
+      applyNumbers(frame);
+      followParts(frame, first);
+      // Published after the page was rendered: what changed in between is not on it.
+      if (first && frame.seq > Number(root.dataset.liveSeq || 0)) parts.refreshAll();
+    } else if (frame.type === "mine") {
+      // This member's position changed (another tab, another device): show it here too.
+      parts.refresh("positions");
+      parts.refresh("temperature");
     } else if (frame.type === "error") {
       feedback(frame.message);
     } else if (frame.type === "ack") {
@@ -138,115 +141,61 @@ function start(initialRoot) {
     }
   }
 
-  function applySnapshot(frame) {
+  function followsFloorAway(frame) {
+    // The projector shows whatever is on the floor: a new proposal is a new screen.
     const projector = document.querySelector("[data-projector]");
-    if (projector) {
-      const onFloor = frame.meeting ? frame.meeting.current_proposal || 0 : 0;
-      if (onFloor !== proposalId) return location.reload(); // the screen follows the floor
-      const stamp = projector.dataset.joinCodeStamp;
-      if (stamp && frame.join_code_stamp && stamp !== frame.join_code_stamp) {
-        return location.reload(); // the join code rotated: show the new one
+    if (!projector) return false;
+    const onFloor = frame.meeting ? frame.meeting.current_proposal || 0 : 0;
+    const stamp = projector.dataset.joinCodeStamp;
+    if (onFloor !== proposalId || (stamp && frame.join_code_stamp && stamp !== frame.join_code_stamp)) {
+      location.reload();
+      return true;
+    }
+    return false;
+  }
+
+  function shownProposal(frame) {
+    const id = proposalId || (frame.meeting && frame.meeting.current_proposal);
+    return frame.proposals.find((p) => p.id === id) || null;
+  }
+
+  function followParts(frame, first) {
+    const proposal = shownProposal(frame);
+    for (const node of document.querySelectorAll("[data-part]")) {
+      const name = node.dataset.part;
+      const keyOf = PART_KEYS[name];
+      if (!keyOf) continue;
+      const key = JSON.stringify(keyOf(frame, proposal, frame.meeting) ?? null);
+      // The page was rendered with the state of its first snapshot (or newer): only a
+      // change after that is fetched.
+      if (!first && name in keys && keys[name] !== key) parts.refresh(name);
+      keys[name] = key;
+    }
+  }
+
+  function applyNumbers(frame) {
+    if (!frame) return;
+    const proposal = shownProposal(frame);
+    if (proposal) {
+      for (const kind of ["agree", "stand_aside", "block"]) setText(`[data-count="${kind}"]`, proposal.tally[kind]);
+      drawTallyBar(proposal.tally);
+      if (proposal.provisional_outcome) {
+        setText("[data-provisional-outcome]", labels.outcomes[proposal.provisional_outcome] || proposal.provisional_outcome);
+      }
+      if (proposal.temperature) {
+        for (const reading of ["up", "so_so", "down"]) setText(`[data-temperature="${reading}"]`, proposal.temperature[reading]);
       }
     }
-    applySitting(frame.meeting);
-    const proposal = frame.proposals.find((p) => p.id === proposalId);
-    if (proposal) applyProposal(proposal);
-    const current = frame.meeting && frame.proposals.find((p) => p.id === frame.meeting.current_proposal);
-    if (current && current.id !== proposalId) applyCurrent(current);
     for (const item of frame.proposals) {
       for (const badge of document.querySelectorAll(`[data-agenda-phase="${item.id}"]`)) {
         badge.textContent = labels.phases[item.phase] || item.phase;
       }
     }
-  }
-
-  function followPhase(p) {
-    // A new phase or revision changes what the page offers (the position form, the text,
-    // the temperature buttons): take those parts from the server, once per change.
-    if (!root.isConnected || p.id !== proposalId) return;
-    const phase = root.dataset.proposalPhase;
-    const revision = Number(root.dataset.proposalRevision || 0);
-    if (phase === p.phase && revision === p.revision && Boolean(p.temperature) === hadTemperature) return;
-    root.dataset.proposalPhase = p.phase;
-    root.dataset.proposalRevision = String(p.revision);
-    hadTemperature = Boolean(p.temperature);
-    refreshFromServer(["#positions", "#temperature-region", "[data-proposal-text]", "[data-decision-region]"]);
-  }
-
-  function applyProposal(p) {
-    followPhase(p);
-    for (const kind of ["agree", "stand_aside", "block"]) {
-      setText(`[data-count="${kind}"]`, p.tally[kind]);
-    }
-    drawTallyBar(p.tally);
-    setText("[data-phase]", labels.phases[p.phase] || p.phase);
-    if (p.provisional_outcome) {
-      setText(`[data-provisional-outcome="${p.id}"]`, labels.outcomes[p.provisional_outcome] || p.provisional_outcome);
-    }
-    renderDissent("block", p.blocks, p.revision);
-    renderDissent("stand_aside", p.stand_asides, p.revision);
-    if (p.temperature) {
-      for (const reading of ["up", "so_so", "down"]) {
-        setText(`[data-temperature="${reading}"]`, p.temperature[reading]);
-      }
-    }
-  }
-
-  function applyCurrent(p) {
-    // Pages that follow whatever is on the floor (console, projector).
-    if (!document.querySelector("[data-follows-floor]")) return;
-    applyProposal(p);
-  }
-
-  function renderDissent(kind, entries, revision) {
-    // Mirrors proposals/includes/dissent_item.html: the stale mark and the line breaks.
-    const list = document.querySelector(`[data-dissent="${kind}"]`);
-    if (!list) return;
-    list.replaceChildren(
-      ...entries.map((entry) => {
-        const item = element("li", `position position-${kind}`);
-        item.append(element("strong", "", entry.member));
-        if (entry.revision < revision) {
-          item.append(" ", element("span", "stale", `(${labels.status.stale})`));
-        }
-        if (entry.reason) {
-          const quote = element("blockquote", "", "");
-          entry.reason.split("\n").forEach((line, index) => {
-            if (index) quote.append(document.createElement("br"));
-            quote.append(line);
-          });
-          item.append(quote);
-        }
-        return item;
-      }),
-    );
-    const empty = document.querySelector(`[data-dissent-empty="${kind}"]`);
-    if (empty) empty.hidden = entries.length > 0;
-  }
-
-  function applySitting(meeting) {
-    const panel = document.querySelector("[data-sitting]");
-    if (!panel) return;
-    panel.hidden = !meeting;
-    if (!meeting) return;
+    const meeting = frame.meeting;
+    if (!meeting) return timer.set(null);
     setText("[data-speaker]", meeting.speaker ? meeting.speaker.member : labels.status.nobody);
-    const remaining = meeting.timer && meeting.timer.remaining;
-    setText("[data-timer]", remaining === null || remaining === undefined ? "–" : `${remaining}s`);
-    const stack = document.querySelector("[data-stack]");
-    if (stack) {
-      stack.replaceChildren(
-        ...meeting.stack.map((entry) => {
-          const item = element("li", "", entry.member + " ");
-          item.append(element("span", "badge", labels.stack[entry.kind] || entry.kind));
-          return item;
-        }),
-      );
-    }
-    const empty = document.querySelector("[data-stack-empty]");
-    if (empty) empty.hidden = meeting.stack.length > 0;
-    for (const [signal, count] of Object.entries(meeting.signals)) {
-      setText(`[data-signal-count="${signal}"]`, count);
-    }
+    for (const [signal, count] of Object.entries(meeting.signals)) setText(`[data-signal-count="${signal}"]`, count);
+    timer.set(meeting.timer);
   }
 
   function send(message) {
@@ -268,45 +217,197 @@ function start(initialRoot) {
   function stop() {
     stopped = true;
     stopFallback();
+    timer.set(null);
     if (socket) socket.close();
   }
 
   function refresh(newRoot) {
+    // The same page was swapped in again (after a form post): show the state we hold,
+    // and take the parts' keys from it again (the server rendered them just now).
     root = newRoot;
-    // The same page was swapped in again (after a form post): show the state we hold.
     setStatus(state);
     showControls(Boolean(socket && socket.readyState === WebSocket.OPEN));
-    if (lastFrame) applySnapshot(lastFrame);
+    if (lastFrame) {
+      applyNumbers(lastFrame);
+      followParts(lastFrame, true);
+    }
   }
+
+  document.addEventListener("multitude:part-swapped", () => {
+    setStatus(state);
+    showControls(Boolean(socket && socket.readyState === WebSocket.OPEN));
+  });
 
   connect();
   return { send, stop, refresh };
 }
 
+// Fetches parts of the page and swaps them in, one request per part at a time. A part the
+// person is using (focus inside, or a field they have typed in) is left alone until they
+// leave it, so a live update never takes away what someone is writing.
+function partFetcher(afterSwap) {
+  const busy = new Set();
+  const again = new Set();
+  const waiting = new Set();
+
+  function url(name) {
+    const params = new URLSearchParams(location.search);
+    params.set("part", name);
+    return `${location.pathname}?${params}`;
+  }
+
+  async function refresh(name) {
+    if (!document.querySelector(`[data-part="${name}"]`)) return;
+    if (busy.has(name)) return again.add(name);
+    busy.add(name);
+    try {
+      const response = await fetch(url(name), { headers: { "X-Requested-With": "live-refresh" } });
+      if (response.ok) swap(name, await response.text());
+    } catch (error) {
+      // Offline for a moment: the next snapshot or poll asks again.
+    } finally {
+      busy.delete(name);
+      if (again.delete(name)) refresh(name);
+    }
+  }
+
+  function swap(name, html) {
+    const old = document.querySelector(`[data-part="${name}"]`);
+    const fresh = new DOMParser().parseFromString(html, "text/html").querySelector(`[data-part="${name}"]`);
+    if (!old || !fresh) return;
+    if (inUse(old)) return waitUntilLeft(name, old);
+    const node = document.importNode(fresh, true);
+    old.replaceWith(node);
+    if (window.htmx) window.htmx.process(node); // boosted forms and links inside work again
+    afterSwap();
+    document.dispatchEvent(new CustomEvent("multitude:part-swapped", { detail: { name } }));
+  }
+
+  function waitUntilLeft(name, node) {
+    if (waiting.has(name)) return;
+    waiting.add(name);
+    const retry = () => {
+      setTimeout(() => {
+        if (node.isConnected && inUse(node)) return;
+        node.removeEventListener("focusout", retry);
+        node.removeEventListener("submit", retry);
+        waiting.delete(name);
+        refresh(name);
+      }, 50);
+    };
+    node.addEventListener("focusout", retry);
+    node.addEventListener("submit", retry);
+  }
+
+  function refreshAll() {
+    for (const node of document.querySelectorAll("[data-part]")) refresh(node.dataset.part);
+  }
+
+  return { refresh, refreshAll };
+}
+
+function inUse(node) {
+  if (node.contains(document.activeElement) && document.activeElement !== document.body) return true;
+  for (const field of node.querySelectorAll("textarea, input[type=text], input:not([type])")) {
+    if (field.value !== field.defaultValue) return true;
+  }
+  return false;
+}
+
+// The speaker's timer counts down between snapshots from the server's "remaining" (not
+// the device's clock), and says so when time is up: a mark on the page and, on the
+// console, a short tone.
+function countdown() {
+  let deadline = null;
+  let ticking = null;
+  let rang = false;
+
+  function set(timerState) {
+    const remaining = timerState ? timerState.remaining : null;
+    if (remaining === null || remaining === undefined) {
+      deadline = null;
+      rang = false;
+      stopTicking();
+      return draw(null);
+    }
+    const next = Date.now() + remaining * 1000;
+    // Keep the local deadline unless the server's differs by more than a second.
+    if (deadline === null || Math.abs(next - deadline) > 1000) deadline = next;
+    if (remaining > 0) rang = false;
+    if (ticking === null) ticking = setInterval(tick, 250);
+    tick();
+  }
+
+  function tick() {
+    if (deadline === null) return;
+    const left = Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
+    draw(left);
+    if (left === 0) {
+      stopTicking();
+      if (!rang) {
+        rang = true;
+        if (document.querySelector("[data-timer-sound]")) beep();
+      }
+    }
+  }
+
+  function stopTicking() {
+    if (ticking !== null) clearInterval(ticking);
+    ticking = null;
+  }
+
+  function draw(left) {
+    for (const node of document.querySelectorAll("[data-timer]")) {
+      node.textContent = left === null ? "–" : formatSeconds(left);
+      node.classList.toggle("timer-up", left === 0);
+      node.closest("[data-timer-box]")?.classList.toggle("timer-up", left === 0);
+    }
+  }
+
+  return { set };
+}
+
+function formatSeconds(total) {
+  const minutes = Math.floor(total / 60);
+  const seconds = String(total % 60).padStart(2, "0");
+  return `${minutes}:${seconds}`;
+}
+
+function beep() {
+  try {
+    const Context = window.AudioContext || window.webkitAudioContext;
+    const audio = new Context();
+    const tone = audio.createOscillator();
+    const gain = audio.createGain();
+    tone.frequency.value = 660;
+    gain.gain.setValueAtTime(0.2, audio.currentTime);
+    gain.gain.exponentialRampToValueAtTime(0.001, audio.currentTime + 0.8);
+    tone.connect(gain).connect(audio.destination);
+    tone.start();
+    tone.stop(audio.currentTime + 0.8);
+  } catch (error) {
+    // No sound available: the mark on the page remains.
+  }
+}
+
 function drawTallyBar(tally) {
   // SVG attributes, not inline styles: the Content-Security-Policy forbids those.
-  const bar = document.querySelector("[data-tally-bar]");
-  if (!bar) return;
-  const total = tally.agree + tally.stand_aside + tally.block;
-  let x = 0;
-  for (const kind of ["agree", "stand_aside", "block"]) {
-    const width = total ? (100 * tally[kind]) / total : 0;
-    const rect = bar.querySelector(`[data-bar="${kind}"]`);
-    rect.setAttribute("x", `${x}%`);
-    rect.setAttribute("width", `${width}%`);
-    x += width;
+  for (const bar of document.querySelectorAll("[data-tally-bar]")) {
+    const total = tally.agree + tally.stand_aside + tally.block;
+    let x = 0;
+    for (const kind of ["agree", "stand_aside", "block"]) {
+      const width = total ? (100 * tally[kind]) / total : 0;
+      const rect = bar.querySelector(`[data-bar="${kind}"]`);
+      if (!rect) continue;
+      rect.setAttribute("x", `${x}%`);
+      rect.setAttribute("width", `${width}%`);
+      x += width;
+    }
   }
 }
 
 function setText(selector, value) {
   for (const node of document.querySelectorAll(selector)) node.textContent = String(value);
-}
-
-function element(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
 }
 
 function readLabels() {

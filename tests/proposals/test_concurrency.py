@@ -214,11 +214,11 @@ def test_it_waits_for_a_position_in_flight_before_closing(
     inside, release = threading.Event(), threading.Event()
     publish = positions_module.publish
 
-    def publish_slowly(proposal, kind):
+    def publish_slowly(proposal, kind, member_ids=()):
         if kind == "position" and not release.is_set() and not inside.is_set():
             inside.set()
             release.wait(20)
-        publish(proposal, kind)
+        publish(proposal, kind, member_ids)
 
     monkeypatch.setattr(positions_module, "publish", publish_slowly)
 
