@@ -84,13 +84,14 @@ def _page(request, proposal: Proposal, member: Membership | None, status=200, **
         "amendment_form": AmendmentForm(
             prefix="amendment", initial={"proposed_text": revision.text}
         ),
-        **_restored(request, rule),
         **forms_given,
     }
     template = "proposals/proposal_detail.html"
     part = request.GET.get("part", "")
     if part in PAGE_PARTS:
         template += f"#{part}"
+    else:
+        context.update(_restored(request, rule))  # the page itself, not a live part of it
     return render(request, template, context, status=status)
 
 
@@ -170,6 +171,9 @@ def take_position(request, slug, proposal_id):
     if not form.is_valid():
         return _refused(request, proposal, form, "position_form", "positions")
     data = form.cleaned_data
+    if request.POST.get("back"):
+        # Back from the block's confirmation to the form, with what was written in it.
+        return _refused(request, proposal, form, "position_form", "positions")
     if data["kind"] == PositionKind.BLOCK and not data["confirm"]:
         # Say plainly what a block means before it counts.
         return _refused(

@@ -184,9 +184,7 @@ def test_it_takes_and_changes_a_position(client, open_call, participant):
 
 def test_it_explains_a_block_before_confirming_it(client, open_call, participant):
     client.force_login(participant.user)
-    response = client.post(
-        url("position", open_call), {"kind": "block", "reason_block": "Unsafe."}
-    )
+    response = client.post(url("position", open_call), {"kind": "block", "reason_block": "Unsafe."})
     assert response.status_code == 302
     page = client.get(response["Location"]).content.decode()
     assert "A block is not a vote against" in page

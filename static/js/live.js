@@ -307,6 +307,8 @@ function partFetcher(afterSwap) {
 }
 
 function inUse(node) {
+  // A confirmation or a refused form the server showed stays until the person acts on it.
+  if (node.querySelector("[data-keep]")) return true;
   if (node.contains(document.activeElement) && document.activeElement !== document.body) return true;
   for (const field of node.querySelectorAll("textarea, input[type=text], input:not([type])")) {
     if (field.value !== field.defaultValue) return true;

@@ -94,10 +94,10 @@ def test_a_facilitator_runs_a_proposal_from_presentation_to_decision(
     # Call for consensus: the position form appears on the phones without a reload.
     console.get_by_role("button", name="Call for consensus").click()
     expect(pat.get_by_role("button", name="State my position")).to_be_visible()
-    pat.get_by_label("Agree").check()
+    pat.get_by_role("radio", name="Agree").check()
     pat.get_by_role("button", name="State my position").click()
-    ana_page.get_by_label("Stand aside").check()
-    ana_page.get_by_label("Reason").fill("I will be away that week.")
+    ana_page.get_by_role("radio", name="Stand aside").check()
+    ana_page.get_by_label("Why you stand aside").fill("I will be away that week.")
     ana_page.get_by_role("button", name="State my position").click()
     expect(console.locator('[data-count="stand_aside"]')).to_have_text("1")
     expect(console.locator('[data-count="agree"]')).to_have_text("1")
@@ -105,8 +105,12 @@ def test_a_facilitator_runs_a_proposal_from_presentation_to_decision(
         "Consensus with stand-asides"
     )
 
-    # Close: the rule decides, everyone sees the decision.
-    console.get_by_role("button", name="Close the call and record the decision").click()
+    # Close: the console says what the rule gives now and asks; then everyone sees it.
+    console.get_by_role("link", name="Close the call and record the decision").click()
+    dialog = console.get_by_role("alertdialog")
+    expect(dialog).to_contain_text("The rule decides now: Consensus with stand-asides")
+    assert not Decision.objects.filter(proposal=proposal).exists()
+    dialog.get_by_role("button", name="Yes, close and record").click()
     expect(pat.locator("[data-phase]")).to_have_text("Decided")
     expect(ana_page.locator("#decision-region")).to_contain_text("Consensus with stand-asides")
     decision = Decision.objects.get(proposal=proposal)

@@ -102,7 +102,7 @@ def test_newcomer_joins_discusses_and_takes_a_position(request, live_server, ope
     reason = "I will be away that week."
     page.locator("label.choice-stand_aside").click()
     expect(page.locator("#id_kind_1")).to_be_checked()
-    page.get_by_label("Reason").fill(reason)
+    page.get_by_label("Why you stand aside").fill(reason)
     page.get_by_role("button", name="State my position").click()
     mine = page.locator("#positions li.position-stand_aside").filter(has_text="Noa")
     expect(mine.locator("blockquote")).to_have_text(reason, timeout=TIMEOUT)
@@ -112,9 +112,9 @@ def test_newcomer_joins_discusses_and_takes_a_position(request, live_server, ope
     assert_same_document(page, js)
     assert history_of(member, proposal) == [("stand_aside", True)]
 
-    # Change it to agree.
+    # Change it to agree: the stand-aside's reason is not carried over.
     page.locator("label.choice-agree").click()
-    page.get_by_label("Reason").fill("")
+    expect(page.get_by_label("A word of support")).to_have_value("")
     page.get_by_role("button", name="Change my position").click()
     expect(tally.locator(".count-agree")).to_have_text(ONE, timeout=TIMEOUT)
     expect(tally.locator(".count-stand_aside")).to_have_text(ZERO)
@@ -124,19 +124,32 @@ def test_newcomer_joins_discusses_and_takes_a_position(request, live_server, ope
     assert history_of(member, proposal) == [("stand_aside", False), ("agree", True)]
     assert Position.objects.filter(member=member, proposal=proposal, is_current=True).count() == 1
 
-    # A block without a reason: the page explains what a block is, then refuses it.
+    # A block: the form says the rule requires a reason, and a block without one is
+    # refused before the confirmation, on the reason's own box.
     page.locator("label.choice-block").click()
+    expect(page.locator(".choice-group").filter(has=page.locator("#id_kind_2"))).to_contain_text(
+        "required by this assembly's rule"
+    )
     page.get_by_role("button", name="Change my position").click()
-    confirm = page.locator(".confirm-block")
-    expect(confirm).to_contain_text("A block is not a vote against", timeout=TIMEOUT)
-    assert_fits_phone(page)
-    assert_touch_targets(page)
-    assert history_of(member, proposal) == [("stand_aside", False), ("agree", True)]
-    confirm.get_by_role("button", name="Yes, I block").click()
     expect(page.get_by_role("alert").first).to_contain_text(
         "A block needs a reason", timeout=TIMEOUT
     )
     expect(page.locator(".confirm-block")).to_have_count(0)
+    assert_same_document(page, js)
+    # With a reason, the page explains what a block is before it counts.
+    page.get_by_label("Your principled objection").fill("It would endanger the kitchen.")
+    page.get_by_role("button", name="Change my position").click()
+    confirm = page.locator(".confirm-block")
+    expect(confirm).to_contain_text("A block is not a vote against", timeout=TIMEOUT)
+    expect(confirm).to_contain_text("It would endanger the kitchen.")
+    assert_fits_phone(page)
+    assert_touch_targets(page)
+    assert history_of(member, proposal) == [("stand_aside", False), ("agree", True)]
+    confirm.get_by_role("button", name="Go back").click()
+    expect(page.locator(".confirm-block")).to_have_count(0)
+    expect(page.get_by_label("Your principled objection")).to_have_value(
+        "It would endanger the kitchen."
+    )
     expect(tally.locator(".count-block")).to_have_text(ZERO)
     expect(tally.locator(".count-agree")).to_have_text(ONE)
     expect(page.locator(".my-position")).to_contain_text("Your position: Agree")
