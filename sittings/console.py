@@ -417,7 +417,9 @@ def projector(request, slug):
             "revision": current.revisions.get(number=current.revision_number) if current else None,
             "tally": tally_for(current) if current else None,
             "decision": decision_of(current) if current else None,
-            "rule_description": describe_rule(current.decision_rule) if current else "",
+            "rule_description": describe_rule(current.decision_rule)
+            if current and current.decision_rule
+            else "",
             "preview_outcome": preview["outcome"] if preview else "",
             "dissent_shown": _dissent_shown(current),
             "sitting": live.sitting_for(assembly.pk),

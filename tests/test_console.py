@@ -758,3 +758,14 @@ def test_an_htmx_console_action_answers_the_console_block_in_place(client, world
     assert page.lstrip().startswith('<div id="console"')
     assert "<html" not in page
     assert "1:30" in page or "1:29" in page
+
+
+def test_the_projector_shows_a_proposal_on_the_floor_before_its_call(client, world):
+    meeting = world.meeting(start=True, on_agenda=[world.proposal])
+    sitting_services.set_current_proposal(
+        actor=world.facilitator, meeting=meeting, proposal=world.proposal
+    )
+    url = f"/a/{world.assembly.slug}/projector/?key={world.assembly.projector_key}"
+    response = client.get(url)
+    assert response.status_code == 200
+    assert world.proposal.title in body(response)

@@ -310,8 +310,13 @@ function inUse(node) {
   // A confirmation or a refused form the server showed stays until the person acts on it.
   if (node.querySelector("[data-keep]")) return true;
   if (node.contains(document.activeElement) && document.activeElement !== document.body) return true;
-  for (const field of node.querySelectorAll("textarea, input[type=text], input:not([type])")) {
+  const typed = "textarea, input:not([type=hidden]):not([type=radio]):not([type=checkbox]):not([type=submit])";
+  for (const field of node.querySelectorAll(typed)) {
     if (field.value !== field.defaultValue) return true;
+  }
+  for (const select of node.querySelectorAll("select")) {
+    const initial = [...select.options].find((option) => option.defaultSelected) || select.options[0];
+    if (initial && select.value !== initial.value) return true;
   }
   return false;
 }
