@@ -42,7 +42,8 @@ class Browsers:
             client = Client()
             client.force_login(member.user)
             cookie = client.cookies["sessionid"].value
-            context.add_cookies([{"name": "sessionid", "value": cookie, "url": self.server["http"]}])
+            url = self.server["http"]
+            context.add_cookies([{"name": "sessionid", "value": cookie, "url": url}])
         return context.new_page()
 
     def url(self, path: str) -> str:
