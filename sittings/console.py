@@ -86,6 +86,7 @@ def console(request, slug):
             current and current.temperature_checks.filter(closed_at__isnull=True).exists()
         ),
         "preview": _preview(current),
+        "dissent": _dissent(current) if current and current.phase == Phase.CALL else {},
         "confirm": _confirmation(request, assembly, meeting),
         "discussion_phases": [(p.value, p.label) for p in DISCUSSION_PHASES],
         "sitting": live.sitting_for(assembly.pk),

@@ -47,7 +47,7 @@ const PART_KEYS = {
   decisions: (f) => f.proposals.map((x) => [x.id, x.outcome]),
   "console-sitting": (f, p, m) => [m && m.id, m && m.state],
   "console-agenda": (f, p, m) => [m && m.current_proposal, f.proposals.map((x) => [x.id, x.phase, x.title])],
-  "console-floor": (f, p, m) => [m && m.current_proposal, p && [p.phase, p.revision, Boolean(p.temperature), p.outcome]],
+  "console-floor": (f, p, m) => [m && m.current_proposal, p && [p.phase, p.revision, Boolean(p.temperature), p.outcome, p.blocks, p.stand_asides]],
   "console-stack": (f, p, m) => m && [m.progressive_stack, m.speaker && m.speaker.id, m.stack.map((e) => [e.id, e.kind, e.priority])],
   "console-people": (f) => [f.people, f.log_head],
   "projector-main": (f, p, m) => [m && m.current_proposal, p && [p.phase, p.revision, p.outcome, p.blocks, p.stand_asides]],
