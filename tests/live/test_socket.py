@@ -305,3 +305,30 @@ def test_a_flooding_client_gets_errors_then_is_disconnected_and_others_are_unaff
         assert flood.close_code == 4429
         send(calm, type="position", proposal=open_call.pk, kind="agree", request_id="calm")
         assert receive_until(calm, lambda f: f["type"] != "snapshot")["type"] == "ack"
+
+
+def test_a_members_other_sockets_are_told_when_her_position_changes(
+    start_server, client, assembly, participant, make_member, open_call
+):
+    """ "Your position" follows across tabs and devices: on another process too, and only
+    the member's own sockets hear of it."""
+    first, second = start_server(), start_server()
+    other = make_member("Quinn")
+    with (
+        open_socket(first, assembly.slug, participant) as own_tab,
+        open_socket(second, assembly.slug, participant) as own_phone,
+        open_socket(second, assembly.slug, other) as someone_else,
+    ):
+        for ws in (own_tab, own_phone, someone_else):
+            receive(ws)
+        client.force_login(participant.user)
+        url = f"/a/{assembly.slug}/p/{open_call.pk}/position/"
+        assert client.post(url, {"kind": "agree"}).status_code == 302
+        for ws in (own_tab, own_phone):
+            assert receive_until(ws, lambda f: f["type"] == "mine")["seq"] > 0
+        frame = receive_until(
+            someone_else, lambda f: f["type"] == "snapshot" and f["proposals"][0]["tally"]["agree"]
+        )
+        assert frame["type"] == "snapshot"
+        with pytest.raises(TimeoutError):
+            receive_until(someone_else, lambda f: f["type"] == "mine", timeout=1.5)
