@@ -4,11 +4,13 @@ import hmac
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from assemblies.names import name_key
 from assemblies.rules import DEFAULT_RULE, DecisionRule
 from core.markdown import render_markdown
 
@@ -118,8 +120,29 @@ class MembershipStatus(models.TextChoices):
     REMOVED = "removed", _("Removed")
 
 
+# The longest `name_key` stored: an 80-character name of compatibility characters can grow
+# far longer under NFKC (U+FDFA becomes 18 letters); such a name is refused as too long, so
+# the unique index never meets a row too large for it.
+NAME_KEY_LENGTH = 320
+
+
+class NameKeyField(models.CharField):
+    """`Membership.name_key`: derived from `display_name` on every write of it (`save`,
+    `create`, `bulk_create`), so no path can store a name without its key."""
+
+    def pre_save(self, model_instance, add):
+        value = name_key(model_instance.display_name)
+        setattr(model_instance, self.attname, value)
+        return value
+
+
 class Membership(models.Model):
-    """A person's place in one assembly. People who join by code get a passwordless user."""
+    """A person's place in one assembly. People who join by code get a passwordless user.
+
+    Display names are unique within an assembly as `assemblies.names.name_key` compares
+    them ("Ana", "ANA" and a full-width "Ana" are one name), for every status: a member who
+    left or was removed keeps their name, because the minutes and tallies already show it.
+    """
 
     assembly = models.ForeignKey(Assembly, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(
@@ -129,6 +152,7 @@ class Membership(models.Model):
         _("role"), max_length=12, choices=Role.choices, default=Role.PARTICIPANT
     )
     display_name = models.CharField(_("display name"), max_length=80)
+    name_key = NameKeyField(max_length=NAME_KEY_LENGTH, editable=False)
     joined_via = models.CharField(
         _("joined via"), max_length=12, choices=JoinedVia.choices, default=JoinedVia.ACCOUNT
     )
@@ -146,6 +170,10 @@ class Membership(models.Model):
         ordering = ["display_name", "id"]
         constraints = [
             models.UniqueConstraint(fields=["user", "assembly"], name="membership_one_per_user"),
+            # The services check first and suggest a free name; this decides a race.
+            models.UniqueConstraint(
+                fields=["assembly", "name_key"], name="membership_name_unique_in_assembly"
+            ),
             models.CheckConstraint(
                 condition=Q(role__in=["participant", "facilitator", "observer"]),
                 name="membership_role_valid",
@@ -159,6 +187,26 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.display_name} ({self.get_role_display()}, {self.assembly})"
+
+    def save(self, *args, **kwargs):
+        # A changed name changes its key too, also when only some fields are written.
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "display_name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "name_key"}
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        """For the admin, whose forms skip the constraint on a field they do not show."""
+        super().clean()
+        if self.assembly_id is None:
+            return
+        others = Membership.objects.filter(
+            assembly_id=self.assembly_id, name_key=name_key(self.display_name)
+        ).exclude(pk=self.pk)
+        if others.exists():
+            raise ValidationError(
+                {"display_name": _("Someone in this assembly already has this name.")}
+            )
 
     @property
     def is_active(self) -> bool:
