@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from assemblies.names import name_key
@@ -317,11 +318,28 @@ class StackState(models.TextChoices):
     REMOVED = "removed", _("Removed")
 
 
+def hall_speaker_label(name: str) -> str:
+    """How a hall speaker is shown wherever names are: never mistaken for a member."""
+    return gettext("%(name)s (in the hall)") % {"name": name}
+
+
 class StackEntry(models.Model):
-    """A request to speak at a sitting, shared by people in the hall and people online."""
+    """A request to speak at a sitting, shared by people in the hall and people online.
+
+    Either a member asks (`member`), or the stack keeper puts someone in the hall without a
+    phone on the stack by name (`hall_name`): that person is not a member, takes no
+    position and is shown as "Ana (in the hall)".
+    """
 
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="stack_entries")
-    member = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="stack_entries")
+    member = models.ForeignKey(
+        Membership,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="stack_entries",
+    )
+    hall_name = models.CharField(_("name in the hall"), max_length=80, blank=True, default="")
     kind = models.CharField(_("kind"), max_length=24, choices=StackKind.choices)
     state = models.CharField(
         _("state"), max_length=10, choices=StackState.choices, default=StackState.WAITING
@@ -347,11 +365,32 @@ class StackEntry(models.Model):
                 condition=Q(state="speaking"),
                 name="stack_one_speaker_at_a_time",
             ),
+            models.CheckConstraint(
+                condition=Q(member__isnull=False, hall_name="")
+                | (Q(member__isnull=True) & ~Q(hall_name="")),
+                name="stack_entry_member_or_hall_name",
+            ),
         ]
         indexes = [models.Index(fields=["meeting", "state"])]
 
     def __str__(self) -> str:
-        return f"{self.member.display_name}: {self.get_kind_display()} ({self.get_state_display()})"
+        return f"{self.speaker_name}: {self.get_kind_display()} ({self.get_state_display()})"
+
+    @property
+    def from_hall(self) -> bool:
+        return self.member_id is None
+
+    @property
+    def speaker_name(self) -> str:
+        """The name shown on the stack, in the log and the minutes."""
+        if self.from_hall:
+            return hall_speaker_label(self.hall_name)
+        return self.member.display_name
+
+    @property
+    def speaker_key(self) -> int | str:
+        """Who speaks, for the progressive stack: a member's id, or a hall speaker's name."""
+        return f"hall:{name_key(self.hall_name)}" if self.from_hall else self.member_id
 
 
 class LogEntry(models.Model):
