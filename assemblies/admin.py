@@ -104,6 +104,7 @@ class AgendaItemAdmin(admin.ModelAdmin):
 class StackEntryAdmin(admin.ModelAdmin):
     list_display = [
         "member",
+        "hall_name",
         "meeting",
         "kind",
         "state",
@@ -113,7 +114,7 @@ class StackEntryAdmin(admin.ModelAdmin):
         "done_at",
     ]
     list_filter = ["kind", "state", "meeting__assembly"]
-    search_fields = ["member__display_name", "meeting__title"]
+    search_fields = ["member__display_name", "hall_name", "meeting__title"]
     list_select_related = ["member__assembly", "meeting__assembly"]
     autocomplete_fields = ["meeting", "member"]
     readonly_fields = ["requested_at"]

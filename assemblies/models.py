@@ -4,11 +4,14 @@ import hmac
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from assemblies.names import name_key
 from assemblies.rules import DEFAULT_RULE, DecisionRule
 from core.markdown import render_markdown
 
@@ -118,8 +121,29 @@ class MembershipStatus(models.TextChoices):
     REMOVED = "removed", _("Removed")
 
 
+# The longest `name_key` stored: an 80-character name of compatibility characters can grow
+# far longer under NFKC (U+FDFA becomes 18 letters); such a name is refused as too long, so
+# the unique index never meets a row too large for it.
+NAME_KEY_LENGTH = 320
+
+
+class NameKeyField(models.CharField):
+    """`Membership.name_key`: derived from `display_name` on every write of it (`save`,
+    `create`, `bulk_create`), so no path can store a name without its key."""
+
+    def pre_save(self, model_instance, add):
+        value = name_key(model_instance.display_name)
+        setattr(model_instance, self.attname, value)
+        return value
+
+
 class Membership(models.Model):
-    """A person's place in one assembly. People who join by code get a passwordless user."""
+    """A person's place in one assembly. People who join by code get a passwordless user.
+
+    Display names are unique within an assembly as `assemblies.names.name_key` compares
+    them ("Ana", "ANA" and a full-width "Ana" are one name), for every status: a member who
+    left or was removed keeps their name, because the minutes and tallies already show it.
+    """
 
     assembly = models.ForeignKey(Assembly, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(
@@ -129,6 +153,7 @@ class Membership(models.Model):
         _("role"), max_length=12, choices=Role.choices, default=Role.PARTICIPANT
     )
     display_name = models.CharField(_("display name"), max_length=80)
+    name_key = NameKeyField(max_length=NAME_KEY_LENGTH, editable=False)
     joined_via = models.CharField(
         _("joined via"), max_length=12, choices=JoinedVia.choices, default=JoinedVia.ACCOUNT
     )
@@ -146,6 +171,10 @@ class Membership(models.Model):
         ordering = ["display_name", "id"]
         constraints = [
             models.UniqueConstraint(fields=["user", "assembly"], name="membership_one_per_user"),
+            # The services check first and suggest a free name; this decides a race.
+            models.UniqueConstraint(
+                fields=["assembly", "name_key"], name="membership_name_unique_in_assembly"
+            ),
             models.CheckConstraint(
                 condition=Q(role__in=["participant", "facilitator", "observer"]),
                 name="membership_role_valid",
@@ -159,6 +188,26 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.display_name} ({self.get_role_display()}, {self.assembly})"
+
+    def save(self, *args, **kwargs):
+        # A changed name changes its key too, also when only some fields are written.
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "display_name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "name_key"}
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        """For the admin, whose forms skip the constraint on a field they do not show."""
+        super().clean()
+        if self.assembly_id is None:
+            return
+        others = Membership.objects.filter(
+            assembly_id=self.assembly_id, name_key=name_key(self.display_name)
+        ).exclude(pk=self.pk)
+        if others.exists():
+            raise ValidationError(
+                {"display_name": _("Someone in this assembly already has this name.")}
+            )
 
     @property
     def is_active(self) -> bool:
@@ -269,11 +318,28 @@ class StackState(models.TextChoices):
     REMOVED = "removed", _("Removed")
 
 
+def hall_speaker_label(name: str) -> str:
+    """How a hall speaker is shown wherever names are: never mistaken for a member."""
+    return gettext("%(name)s (in the hall)") % {"name": name}
+
+
 class StackEntry(models.Model):
-    """A request to speak at a sitting, shared by people in the hall and people online."""
+    """A request to speak at a sitting, shared by people in the hall and people online.
+
+    Either a member asks (`member`), or the stack keeper puts someone in the hall without a
+    phone on the stack by name (`hall_name`): that person is not a member, takes no
+    position and is shown as "Ana (in the hall)".
+    """
 
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="stack_entries")
-    member = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="stack_entries")
+    member = models.ForeignKey(
+        Membership,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="stack_entries",
+    )
+    hall_name = models.CharField(_("name in the hall"), max_length=80, blank=True, default="")
     kind = models.CharField(_("kind"), max_length=24, choices=StackKind.choices)
     state = models.CharField(
         _("state"), max_length=10, choices=StackState.choices, default=StackState.WAITING
@@ -299,11 +365,32 @@ class StackEntry(models.Model):
                 condition=Q(state="speaking"),
                 name="stack_one_speaker_at_a_time",
             ),
+            models.CheckConstraint(
+                condition=Q(member__isnull=False, hall_name="")
+                | (Q(member__isnull=True) & ~Q(hall_name="")),
+                name="stack_entry_member_or_hall_name",
+            ),
         ]
         indexes = [models.Index(fields=["meeting", "state"])]
 
     def __str__(self) -> str:
-        return f"{self.member.display_name}: {self.get_kind_display()} ({self.get_state_display()})"
+        return f"{self.speaker_name}: {self.get_kind_display()} ({self.get_state_display()})"
+
+    @property
+    def from_hall(self) -> bool:
+        return self.member_id is None
+
+    @property
+    def speaker_name(self) -> str:
+        """The name shown on the stack, in the log and the minutes."""
+        if self.from_hall:
+            return hall_speaker_label(self.hall_name)
+        return self.member.display_name
+
+    @property
+    def speaker_key(self) -> int | str:
+        """Who speaks, for the progressive stack: a member's id, or a hall speaker's name."""
+        return f"hall:{name_key(self.hall_name)}" if self.from_hall else self.member_id
 
 
 class LogEntry(models.Model):

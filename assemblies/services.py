@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from assemblies.access import normalize_join_code, require_active_member, require_facilitator
 from assemblies.models import (
+    NAME_KEY_LENGTH,
     AgendaItem,
     Assembly,
     JoinedVia,
@@ -28,6 +29,7 @@ from assemblies.models import (
     Visibility,
     new_join_code,
 )
+from assemblies.names import claimed_role, free_variant, name_key
 from assemblies.rules import DEFAULT_RULE, DecisionRule, RuleError
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied, TooManyRequests
 from core.events import ACCESS, publish_on_commit
@@ -68,23 +70,76 @@ def _unique_slug(name: str) -> str:
     return slug
 
 
+DISPLAY_NAME_LENGTH = 80
+
+
 def clean_display_name(display_name: str) -> str:
-    """A name others will see in tallies and minutes: visible, and not disguised."""
-    display_name = " ".join((display_name or "").split())
-    if has_control(display_name, keep_line_breaks=False):
+    """A name others will see in tallies and minutes, kept as typed (trimmed, runs of spaces
+    made one): visible, not disguised, claiming no role. Whether it is free in an assembly is
+    `require_free_name`'s question."""
+    # Control characters are refused, not turned into spaces: only the ends' ordinary white
+    # space (a pasted line break) goes before the check.
+    name = (display_name or "").strip(" \t\r\n")
+    if has_control(name, keep_line_breaks=False):
         raise DomainError(
             "display_name_invalid", _("A name cannot contain control characters or broken text.")
         )
-    if not has_visible(display_name):
+    name = " ".join(name.split())
+    if not has_visible(name):
         raise DomainError("display_name_required", _("Please give a name to be shown to others."))
-    if deceives(display_name):
+    if deceives(name):
         raise DomainError(
             "display_name_invalid",
             _("Use visible letters in a name, without invisible or direction-changing ones."),
         )
-    if len(display_name) > 80:
+    if len(name) > DISPLAY_NAME_LENGTH or len(name_key(name)) > NAME_KEY_LENGTH:
         raise DomainError("display_name_too_long", _("A display name has at most 80 characters."))
-    return display_name
+    if claimed_role(name):
+        raise DomainError(
+            "display_name_claims_role",
+            _(
+                "A name cannot claim a role or speak for the site (such as “facilitator” or "
+                "“admin”): the site shows each person's role beside their name."
+            ),
+        )
+    return name
+
+
+class NameTaken(Conflict):
+    """The name (as `name_key` compares names) is someone else's here; a free one is offered."""
+
+    def __init__(self, name: str, suggestion: str):
+        message = _("“%(name)s” is taken here: “%(suggestion)s”?") % {
+            "name": name,
+            "suggestion": suggestion,
+        }
+        super().__init__("display_name_taken", message)
+        self.suggestion = suggestion
+
+    def as_dict(self) -> dict:
+        return {**super().as_dict(), "suggestion": self.suggestion}
+
+
+def require_free_name(*, assembly_id: int, name: str, member: Membership | None = None) -> None:
+    """Refuse a name another membership of the assembly has (any status: a member who left
+    still has their name in the minutes). `member` is the one being renamed, if any."""
+    others = Membership.objects.filter(assembly_id=assembly_id, name_key=name_key(name))
+    if member is not None:
+        others = others.exclude(pk=member.pk)
+    if others.exists():
+        raise name_taken(assembly_id=assembly_id, name=name)
+
+
+def name_taken(*, assembly_id: int, name: str) -> NameTaken:
+    """The refusal, with the first "Ana 2", "Ana 3", ... that nobody here has."""
+    # Every suggestion starts with this stem, however it is shortened to fit.
+    stem = name_key(name[: DISPLAY_NAME_LENGTH - 6])
+    taken = set(
+        Membership.objects.filter(assembly_id=assembly_id, name_key__startswith=stem).values_list(
+            "name_key", flat=True
+        )
+    )
+    return NameTaken(name, free_variant(name, taken, max_length=DISPLAY_NAME_LENGTH))
 
 
 def require_in_assembly(actor: Membership | None, assembly_id: int) -> None:
@@ -194,28 +249,46 @@ def _activate_or_create_membership(
 ) -> Membership:
     member = Membership.objects.select_for_update().filter(assembly=assembly, user=user).first()
     if member is None:
-        try:
-            with transaction.atomic():
-                member = Membership.objects.create(
-                    assembly=assembly,
-                    user=user,
-                    display_name=display_name,
-                    joined_via=via,
-                    status=status,
-                )
-        except IntegrityError:
-            # A double click raced us to it: the membership exists now, use it.
-            member = Membership.objects.get(assembly=assembly, user=user)
-        return member
+        return _create_membership(
+            assembly=assembly, user=user, display_name=display_name, via=via, status=status
+        )
     if member.status == MembershipStatus.REMOVED:
         raise PermissionDenied("removed", _("A facilitator removed you from this assembly."))
     if member.status == MembershipStatus.LEFT:
         # Coming back is joining again: a role someone held before is not restored by itself.
+        require_free_name(assembly_id=assembly.pk, name=display_name, member=member)
         member.status = status
         member.display_name = display_name
         member.role = Role.PARTICIPANT
-        member.save(update_fields=["status", "display_name", "role"])
+        try:
+            with transaction.atomic():
+                member.save(update_fields=["status", "display_name", "role"])
+        except IntegrityError:
+            # Only the name can collide here: someone took it since the check above.
+            raise name_taken(assembly_id=assembly.pk, name=display_name) from None
     return member
+
+
+def _create_membership(
+    *, assembly: Assembly, user: User, display_name: str, via: str, status: str
+) -> Membership:
+    require_free_name(assembly_id=assembly.pk, name=display_name)
+    try:
+        with transaction.atomic():
+            return Membership.objects.create(
+                assembly=assembly,
+                user=user,
+                display_name=display_name,
+                joined_via=via,
+                status=status,
+            )
+    except IntegrityError:
+        # A double click raced us to it (the membership exists now: use it), or someone
+        # else took the name since the check above (the unique index decided: say so).
+        member = Membership.objects.filter(assembly=assembly, user=user).first()
+        if member is None:
+            raise name_taken(assembly_id=assembly.pk, name=display_name) from None
+        return member
 
 
 @transaction.atomic

@@ -264,7 +264,7 @@ def create_live_assembly() -> str:
         LIVE_SLUG,
         name="Benchmark General Assembly",
         founder="bench-facilitator",
-        display_name="Facilitator",
+        display_name="Fran",  # a name: "Facilitator" claims a role
     )
     return assembly.join_code
 

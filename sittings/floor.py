@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 from assemblies.access import require_facilitator, require_participant
 from assemblies.models import (
     HandSignal,
-    JoinedVia,
     Meeting,
     MeetingState,
     Membership,
@@ -26,7 +25,8 @@ from assemblies.models import (
     StackKind,
     StackState,
 )
-from assemblies.services import clean_display_name, new_guest_user
+from assemblies.names import name_key
+from assemblies.services import clean_display_name
 from core.errors import Conflict, DomainError, NotFound
 from sittings.services import log, publish
 
@@ -43,14 +43,14 @@ class Waiting:
     """What ordering needs to know of a stack entry (pure data, for the pure ordering)."""
 
     entry_id: int
-    member_id: int
+    speaker: int | str  # StackEntry.speaker_key: a member's id, or a hall speaker's name
     kind: str
     priority: int
     requested_at: datetime
 
 
 def order_stack(
-    entries: Iterable[Waiting], *, progressive: bool, spoken: set[int]
+    entries: Iterable[Waiting], *, progressive: bool, spoken: set[int | str]
 ) -> list[Waiting]:
     """The order the stack keeper calls people in.
 
@@ -61,7 +61,7 @@ def order_stack(
 
     def key(entry: Waiting):
         band = PRIORITY_KINDS.index(entry.kind) if entry.kind in PRIORITY_KINDS else 3
-        has_spoken = progressive and entry.member_id in spoken
+        has_spoken = progressive and entry.speaker in spoken
         return (band, -entry.priority, has_spoken, entry.requested_at, entry.entry_id)
 
     return sorted(entries, key=key)
@@ -167,13 +167,14 @@ def waiting_in_order(meeting: Meeting) -> list[StackEntry]:
             "member"
         )
     )
-    spoken = set(
-        StackEntry.objects.filter(meeting=meeting, state=StackState.DONE).values_list(
-            "member_id", flat=True
+    spoken = {
+        entry.speaker_key
+        for entry in StackEntry.objects.filter(meeting=meeting, state=StackState.DONE).only(
+            "member_id", "hall_name"
         )
-    )
+    }
     ordered = order_stack(
-        [Waiting(e.pk, e.member_id, e.kind, e.priority, e.requested_at) for e in waiting],
+        [Waiting(e.pk, e.speaker_key, e.kind, e.priority, e.requested_at) for e in waiting],
         progressive=meeting.progressive_stack,
         spoken=spoken,
     )
@@ -202,16 +203,27 @@ def call_next(*, actor: Membership, meeting: Meeting | None) -> StackEntry | Non
         meeting,
         actor,
         "assemblies.stack.called",
-        member=entry.member.display_name if entry else None,
+        **(_who(entry) if entry else {"member": None}),
         kind=entry.kind if entry else None,
     )
     publish(meeting, "stack")
     return entry
 
 
+def _who(entry: StackEntry) -> dict:
+    """Who an entry is, for its log line: the name, and whether they are in the hall (the
+    sentence is made when shown, so "(in the hall)" follows the reader's language)."""
+    if entry.from_hall:
+        return {"member": entry.hall_name, "from_hall": True}
+    return {"member": entry.member.display_name}
+
+
 def _keeper_entry(actor: Membership, entry: StackEntry) -> tuple[Meeting, StackEntry]:
     meeting = _keeper_meeting(actor, entry.meeting)
-    entry = StackEntry.objects.select_for_update().select_related("member").get(pk=entry.pk)
+    # Only the entry is locked: a hall entry has no member row to lock (an outer join).
+    entry = (
+        StackEntry.objects.select_for_update(of=("self",)).select_related("member").get(pk=entry.pk)
+    )
     if entry.state not in (StackState.WAITING, StackState.SPEAKING):
         raise Conflict("entry_done", _("This request to speak is no longer on the stack."))
     return meeting, entry
@@ -225,7 +237,7 @@ def take_off_stack(*, actor: Membership, entry: StackEntry, skip: bool) -> Stack
     entry.done_at = timezone.now()
     entry.save(update_fields=["state", "done_at"])
     action = "assemblies.stack.skipped" if skip else "assemblies.stack.removed"
-    log(meeting, actor, action, member=entry.member.display_name, kind=entry.kind)
+    log(meeting, actor, action, **_who(entry), kind=entry.kind)
     publish(meeting, "stack")
     return entry
 
@@ -240,7 +252,7 @@ def raise_priority(*, actor: Membership, entry: StackEntry, by: int = 1) -> Stac
         meeting,
         actor,
         "assemblies.stack.priority",
-        member=entry.member.display_name,
+        **_who(entry),
         priority=entry.priority,
     )
     publish(meeting, "stack")
@@ -285,20 +297,28 @@ def add_speaker_from_the_floor(
 ) -> StackEntry:
     """The stack keeper puts someone in the hall without a phone on the same stack.
 
-    The person gets a guest membership in their name (no account), so the stack, the
-    progressive-stack bookkeeping and the minutes treat them like everyone else.
+    They are not made a member: they take no position and are not counted, and the stack,
+    the log and the minutes show them as "Ana (in the hall)", never to be mistaken for a
+    member named Ana. Their name passes the checks of every name (visible, no role). Adding
+    the same name for the same kind again keeps the place already held (a double click).
     """
     meeting = _keeper_meeting(actor, meeting)
     if kind not in StackKind.values:
         raise DomainError("invalid_kind", _("Unknown kind of request to speak."))
     name = clean_display_name(display_name)
-    member = Membership.objects.create(
-        assembly=meeting.assembly,
-        user=new_guest_user(),
-        display_name=name,
-        joined_via=JoinedVia.INVITATION,
-    )
-    entry = StackEntry.objects.create(meeting=meeting, member=member, kind=kind)
+    waiting = _waiting_in_the_hall(meeting, name, kind)
+    if waiting is not None:
+        return waiting
+    entry = StackEntry.objects.create(meeting=meeting, hall_name=name, kind=kind)
     log(meeting, actor, "assemblies.stack.added_from_floor", member=name, kind=kind)
     publish(meeting, "stack")
     return entry
+
+
+def _waiting_in_the_hall(meeting: Meeting, name: str, kind: str) -> StackEntry | None:
+    """A waiting hall entry of this name and kind. The caller holds the meeting's lock."""
+    key = name_key(name)
+    entries = StackEntry.objects.filter(
+        meeting=meeting, member__isnull=True, kind=kind, state=StackState.WAITING
+    )
+    return next((e for e in entries if name_key(e.hall_name) == key), None)

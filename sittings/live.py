@@ -11,9 +11,10 @@ import logging
 import time
 from datetime import timedelta
 
+from django.conf import settings
 from django.db.models import Count, Max, Q
 from django.dispatch import receiver
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from assemblies import rules
 from assemblies.models import (
@@ -119,10 +120,15 @@ def meeting_state(meeting: Meeting) -> dict:
 
 
 def _stack_item(entry: StackEntry) -> dict:
+    # One snapshot goes to every socket, so a hall speaker's "(in the hall)" is written in
+    # the site's language, also on a page's first render (the same text as the updates).
+    with translation.override(settings.LANGUAGE_CODE):
+        name = entry.speaker_name
     return {
         "id": entry.pk,
-        "member": entry.member.display_name,
+        "member": name,
         "member_id": entry.member_id,
+        "from_hall": entry.from_hall,
         "kind": entry.kind,
         "state": entry.state,
         "priority": entry.priority,

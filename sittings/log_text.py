@@ -8,7 +8,7 @@ from collections import defaultdict
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from assemblies.models import LogEntry, Role, StackKind
+from assemblies.models import LogEntry, Role, StackKind, hall_speaker_label
 from proposals.models import Outcome, Phase
 
 SENTENCES = {
@@ -76,6 +76,8 @@ def describe(entry: LogEntry) -> str:
         data[key] = str(value)
     if "on" in data:
         data["on"] = _("on") if entry.data.get("on") else _("off")
+    if entry.data.get("from_hall"):
+        data["member"] = hall_speaker_label(data["member"])
     sentence = str(template).format_map(data) if template else entry.action
     who = entry.actor.display_name if entry.actor_id else _("The assembly's rule")
     return f"{who} {sentence}"

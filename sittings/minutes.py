@@ -7,7 +7,17 @@ from collections import defaultdict
 from django.db.models import Prefetch, Q
 from django.utils.translation import gettext as _
 
-from assemblies.models import AgendaItem, LogEntry, Meeting, Membership, MembershipStatus, Role
+from assemblies.models import (
+    AgendaItem,
+    LogEntry,
+    Meeting,
+    Membership,
+    MembershipStatus,
+    Role,
+    StackEntry,
+    hall_speaker_label,
+)
+from assemblies.names import name_key
 from proposals.models import (
     Comment,
     CommentKind,
@@ -89,11 +99,23 @@ def _load(meeting: Meeting):
         .select_related("actor")
         .order_by("created_at", "pk")
     )
-    return agenda, decisions, attendance, log
+    return agenda, decisions, attendance, _hall_speakers(meeting), log
+
+
+def _hall_speakers(meeting: Meeting) -> list[str]:
+    """The people in the hall without a phone who were given the floor: not members, but
+    they took part."""
+    called = StackEntry.objects.filter(
+        meeting=meeting, member__isnull=True, called_at__isnull=False
+    ).values_list("hall_name", flat=True)
+    by_key = {}
+    for name in called:
+        by_key.setdefault(name_key(name), name)
+    return sorted(by_key.values(), key=name_key)
 
 
 def minutes_markdown(meeting: Meeting) -> str:
-    agenda, decisions, attendance, log = _load(meeting)
+    agenda, decisions, attendance, hall_speakers, log = _load(meeting)
     out = ["# " + _("Minutes: %(title)s") % {"title": _line(meeting.title)}, ""]
     out.append("- " + _("Assembly: %(name)s") % {"name": _line(meeting.assembly.name)})
     if meeting.location:
@@ -105,7 +127,9 @@ def minutes_markdown(meeting: Meeting) -> str:
     for member in attendance:
         role = f" ({_('facilitator')})" if member.role == Role.FACILITATOR else ""
         out.append(f"- {_line(member.display_name)}{role}")
-    if not attendance:
+    for name in hall_speakers:
+        out.append(f"- {_line(hall_speaker_label(name))}")
+    if not attendance and not hall_speakers:
         out.append(_("Nobody took part."))
     out += ["", "## " + _("Agenda"), ""]
     if not agenda:

@@ -229,11 +229,14 @@ def _call_next(w: World):
 def _add_speaker(w: World):
     meeting = w.waiting_entry().meeting
 
-    def check():
-        entry = StackEntry.objects.filter(meeting=meeting, member__display_name="Rosa in the hall")
-        return entry.exists() and entry.get().member.joined_via == "invitation"
+    members = Membership.objects.count()
 
-    return {"meeting": meeting.pk, "display_name": "Rosa in the hall", "kind": "speak"}, check
+    def check():
+        # On the stack by name, and not made a member.
+        entry = StackEntry.objects.filter(meeting=meeting, hall_name="Rosa", member=None)
+        return entry.exists() and Membership.objects.count() == members
+
+    return {"meeting": meeting.pk, "display_name": "Rosa", "kind": "speak"}, check
 
 
 def _skip(w: World):

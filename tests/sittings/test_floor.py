@@ -34,7 +34,7 @@ T0 = datetime(2011, 9, 17, 19, 0, tzinfo=UTC)
 def waiting(entry_id, member_id=None, kind=StackKind.SPEAK, priority=0, at=None):
     return Waiting(
         entry_id=entry_id,
-        member_id=member_id if member_id is not None else entry_id,
+        speaker=member_id if member_id is not None else entry_id,
         kind=str(kind),
         priority=priority,
         requested_at=at or T0 + timedelta(seconds=entry_id),
