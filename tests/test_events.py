@@ -113,6 +113,7 @@ def test_it_announces_a_position_once_it_is_committed(received, open_call, parti
             proposal_id=open_call.pk,
             meeting_id=None,
             kind="position",
+            member_ids=(participant.pk,),
         )
     ]
     # The receiver ran after the commit: the new row was already there to read.
@@ -141,7 +142,12 @@ def test_it_announces_a_position_with_the_proposal_id(
         proposal_services.take_position(actor=participant, proposal=open_call, kind="agree")
         assert received == []
     assert received == [
-        Change(assembly_id=open_call.assembly_id, proposal_id=open_call.pk, kind="position")
+        Change(
+            assembly_id=open_call.assembly_id,
+            proposal_id=open_call.pk,
+            kind="position",
+            member_ids=(participant.pk,),
+        )
     ]
 
 
@@ -165,6 +171,7 @@ def test_it_announces_the_meeting_of_a_proposal_on_an_agenda(
             proposal_id=proposal.pk,
             meeting_id=meeting.pk,
             kind="position",
+            member_ids=(participant.pk,),
         )
     ]
 
