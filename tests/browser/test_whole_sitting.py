@@ -8,6 +8,7 @@ the outside, on what the pages show; nothing exists only for tests.
 import re
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from django.test import Client
 from playwright.sync_api import expect
 
@@ -58,6 +59,43 @@ def fits(page) -> None:
     """No horizontal overflow at the page's own viewport."""
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= page.viewport_size["width"], f"{page.url} is {width}px wide"
+
+
+WCAG = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}
+}
+
+
+def checked(page, state: str) -> None:
+    """The page as it is now: no horizontal overflow, no controls on top of each other, and
+    no axe-core violation."""
+    fits(page)
+    overlaps = page.evaluate(OVERLAPPING_CONTROLS)
+    assert not overlaps, f"{state}: overlapping controls {overlaps}"
+    violations = Axe().run(page, options={**WCAG, "resultTypes": ["violations"]}).response
+    found = [(v["id"], [n["target"] for n in v["nodes"]]) for v in violations["violations"]]
+    assert not found, f"{state}: axe violations {found}"
+
+
+# Pairs of visible controls whose boxes intersect (by more than a pixel of rounding).
+OVERLAPPING_CONTROLS = """() => {
+  const controls = [...document.querySelectorAll("a, button, input, select, textarea, summary")]
+    .filter((el) => el.offsetParent !== null && el.type !== "hidden")
+    .map((el) => [el, el.getBoundingClientRect()])
+    .filter(([el, r]) => r.width > 0 && r.height > 0);
+  const found = [];
+  for (let i = 0; i < controls.length; i++) {
+    for (let j = i + 1; j < controls.length; j++) {
+      const [a, ra] = controls[i], [b, rb] = controls[j];
+      const nested = (x, y) => x.contains(y) || Boolean(x.closest("label")?.contains(y));
+      if (nested(a, b) || nested(b, a)) continue;
+      const x = Math.min(ra.right, rb.right) - Math.max(ra.left, rb.left);
+      const y = Math.min(ra.bottom, rb.bottom) - Math.max(ra.top, rb.top);
+      if (x > 1 && y > 1) found.push([a.outerHTML.slice(0, 80), b.outerHTML.slice(0, 80)]);
+    }
+  }
+  return found.slice(0, 5);
+}"""
 
 
 def on_screen(page, locator) -> None:
@@ -115,7 +153,8 @@ def test_a_whole_sitting_from_presentation_to_a_recorded_decision(
         live(page)
 
     # One screen: the floor, its tally, the stack and its button, on a 1280x800 laptop.
-    fits(console)
+    checked(console, "console")
+    checked(ana, "phone on the floor")
     on_screen(console, console.get_by_role("button", name="Call the next speaker"))
     on_screen(console, console.locator("#current-heading"))
 
@@ -189,6 +228,7 @@ def test_a_whole_sitting_from_presentation_to_a_recorded_decision(
     console.get_by_role("link", name=re.compile("Close the call")).click()
     dialog = console.get_by_role("alertdialog")
     expect(dialog).to_contain_text("1 agree, 1 stand aside, 0 block")
+    checked(console, "console asking to close")
     dialog.get_by_role("button", name=re.compile("Yes, close and record")).click()
     expect(console.locator(".messages")).to_contain_text("Recorded:")
     decision = Decision.objects.get(proposal=first)
@@ -199,12 +239,13 @@ def test_a_whole_sitting_from_presentation_to_a_recorded_decision(
     expect(outcome).to_contain_text(decision.get_outcome_display())
     expect(outcome).to_contain_text("1 agree, 1 stand aside, 0 block")
     assert projector.evaluate("document.documentElement.scrollHeight") <= 1080
-    fits(projector)
+    checked(projector, "projector with the outcome")
 
     # The floor moves on: every phone says so and offers the new proposal in one tap.
     console.get_by_role("button", name="Bring to the floor").first.click()
     for page in (ana, bea):
         expect(page.locator(".floor-notice")).to_contain_text(second.title)
+    checked(bea, "French phone told the floor moved")
     expect(projector.locator(".projector-title")).to_have_text(second.title)
     ana.locator(".floor-notice").get_by_role("link").click()
     expect(ana.get_by_role("heading", level=1)).to_have_text(second.title)
