@@ -32,11 +32,12 @@ def _page(request, proposal: Proposal, member: Membership | None, status=200, **
     rule = proposal.decision_rule
     my_position = selectors.current_position_of(proposal, member)
     initial = {"kind": my_position.kind, "reason": my_position.reason} if my_position else {}
+    revision = proposal.revisions.get(number=proposal.revision_number)
     context = {
         "proposal": proposal,
         "assembly": proposal.assembly,
         "member": member,
-        "revision": proposal.revisions.get(number=proposal.revision_number),
+        "revision": revision,
         "revisions": proposal.revisions.order_by("-number"),
         "tally": selectors.tally_for(proposal),
         "dissent": selectors.dissent(proposal),
@@ -51,7 +52,10 @@ def _page(request, proposal: Proposal, member: Membership | None, status=200, **
         "position_form": PositionForm(initial=initial),
         "question_form": CommentForm(prefix="question"),
         "concern_form": CommentForm(prefix="concern"),
-        "amendment_form": AmendmentForm(prefix="amendment"),
+        # The amended text starts as the current one: nobody retypes a whole proposal.
+        "amendment_form": AmendmentForm(
+            prefix="amendment", initial={"proposed_text": revision.text}
+        ),
         **forms_given,
     }
     return render(request, "proposals/proposal_detail.html", context, status=status)
@@ -147,12 +151,27 @@ def answer_question(request, slug, proposal_id, comment_id):
     return _back(proposal, f"comment-{question.pk}")
 
 
+def _unchanged(proposed_text: str, proposal: Proposal) -> bool:
+    current = proposal.revisions.get(number=proposal.revision_number).text
+
+    def plain(text: str) -> str:
+        return text.replace("\r\n", "\n").strip()
+
+    return plain(proposed_text) == plain(current)
+
+
 @require_POST
 @login_required
 @domain_errors_as_pages
 def propose_amendment(request, slug, proposal_id):
     proposal, member = get_proposal_for(request.user, slug, proposal_id)
     form = AmendmentForm(request.POST, prefix="amendment")
+    if form.is_valid() and _unchanged(form.cleaned_data["proposed_text"], proposal):
+        # The field starts as the current text: sent back as it was, it amends nothing.
+        form.add_error(
+            "proposed_text",
+            _("This is the current text, unchanged: change what your amendment changes."),
+        )
     if not form.is_valid():
         return _page(request, proposal, member, status=400, amendment_form=form)
     try:
