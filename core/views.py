@@ -3,9 +3,10 @@
 import redis
 from django.conf import settings
 from django.db import DatabaseError, connection
-from django.http import JsonResponse
-from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.http import HttpResponseRedirect, JsonResponse
+from django.templatetags.static import static
+from django.views.decorators.cache import cache_control, never_cache
+from django.views.decorators.http import require_GET, require_safe
 
 
 @require_GET
@@ -41,3 +42,13 @@ def _redis_ok() -> bool:
 
 def _word(value: bool | None) -> str:
     return {True: "ok", False: "unavailable", None: "not configured"}[value]
+
+
+@require_safe
+@cache_control(public=True, max_age=86400)
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page says: send them to the SVG icon.
+
+    A temporary redirect, so a new hashed name after a deployment is picked up within a day.
+    """
+    return HttpResponseRedirect(static("favicon.svg"))

@@ -1,4 +1,4 @@
-"""The REST API under /api/v1/: resources, exports, the OpenAPI schema and its docs page."""
+"""The REST API under /api/v1/: an index, resources, exports, the OpenAPI schema, its docs page."""
 
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
@@ -7,6 +7,7 @@ from rest_framework.permissions import AllowAny
 
 from assemblies import api as assemblies_api
 from core.errors import NotFound
+from multitude.api_index import ApiIndex
 from proposals import api as proposals_api
 from sittings import api as sittings_api
 
@@ -30,6 +31,7 @@ P = "proposals/<int:proposal_id>/"
 M = "meetings/<int:meeting_id>/"
 
 urlpatterns = [
+    path("", ApiIndex.as_view(), name="index"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", DocsView.as_view(url_name="api:schema"), name="docs"),
     path("assemblies/", assemblies_api.AssemblyList.as_view(), name="assemblies"),

@@ -145,6 +145,8 @@ LOGOUT_REDIRECT_URL = "home"
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("es", _("Spanish")), ("fr", _("French"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# English times read "6:53 PM", not "6:53 p.m.": a date at the end of a sentence kept a dot.
+FORMAT_MODULE_PATH = ["multitude.formats"]
 TIME_ZONE = env("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

@@ -4,7 +4,7 @@ from django.urls import include, path
 
 from assemblies.views import LoginView, account, api_token_create, api_token_revoke, signup
 from core.auth_limits import LimitedAdminAuthenticationForm
-from core.views import health
+from core.views import favicon, health
 from sittings.views import home
 
 # The admin's login is under the same guessing limits as the site's.
@@ -13,6 +13,7 @@ admin.site.login_form = LimitedAdminAuthenticationForm
 urlpatterns = [
     path("", home, name="home"),
     path("healthz", health, name="health"),
+    path("favicon.ico", favicon, name="favicon"),
     path("login/", LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("signup/", signup, name="signup"),

@@ -83,7 +83,8 @@ class AmendmentForm(forms.Form):
     proposed_text = forms.CharField(
         label=_("The whole text as amended"),
         max_length=50_000,
-        widget=forms.Textarea(attrs={"rows": 6}),
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=_("It starts as the current text: change what your amendment changes."),
     )
 
 

@@ -121,6 +121,7 @@ FIELD_OF_ERROR = {
     "text_required": "text",
     "text_too_long": "text",
     "proposed_text_required": "proposed_text",
+    "proposed_text_unchanged": "proposed_text",
 }
 
 

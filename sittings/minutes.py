@@ -52,6 +52,11 @@ def _quote(text: str) -> str:
     return "\n".join(f"> {line}" if line else ">" for line in lines) or ">"
 
 
+def _said(who: str, words: str) -> str:
+    """ "Name: words", with the language's own spacing before the colon."""
+    return _("%(name)s: %(words)s") % {"name": who, "words": words}
+
+
 def _time(value) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"
 
@@ -125,8 +130,11 @@ def minutes_markdown(meeting: Meeting) -> str:
     out.append("- " + _("Adjourned: %(when)s") % {"when": _time(meeting.ended_at)})
     out += ["", "## " + _("Attendance"), ""]
     for member in attendance:
-        role = f" ({_('facilitator')})" if member.role == Role.FACILITATOR else ""
-        out.append(f"- {_line(member.display_name)}{role}")
+        name = _line(member.display_name)
+        if member.role == Role.FACILITATOR:
+            # A whole sentence to translate: gettext cannot be found inside an f-string.
+            name = _("%(name)s (facilitator)") % {"name": name}
+        out.append(f"- {name}")
     for name in hall_speakers:
         out.append(f"- {_line(hall_speaker_label(name))}")
     if not attendance and not hall_speakers:
@@ -202,10 +210,11 @@ def _comments(comments: list[Comment]) -> list[str]:
                 if comment.status != CommentStatus.OPEN
                 else ""
             )
-            out.append(f"- {_line(comment.member.display_name)}{status}: {_line(comment.text)}")
+            who = f"{_line(comment.member.display_name)}{status}"
+            out.append("- " + _said(who, _line(comment.text)))
             for answer in answers.get(comment.pk, []):
                 by = _("Answer by %(name)s") % {"name": _line(answer.member.display_name)}
-                out.append(f"  - {by}: {_line(answer.text)}")
+                out.append("  - " + _said(by, _line(answer.text)))
         out.append("")
     return out
 
@@ -238,12 +247,12 @@ def _decision(decision: Decision | None) -> list[str]:
     closer = decision.closed_by.display_name if decision.closed_by else _("the set closing time")
     closed = _("Closed by %(name)s.") % {"name": _line(closer)}
     out += [f"{closed} " + _("Digest") + f" `{decision.digest}`.", ""]
-    for kind, title in (("block", _("Blocks")), ("stand_aside", _("Stand-asides"))):
+    for kind, title in (("block", _("Blocks:")), ("stand_aside", _("Stand-asides:"))):
         rows = [p for p in decision.record.get("positions", []) if p.get("kind") == kind]
         if rows:
-            out += [f"{title}:", ""]
+            out += [title, ""]
             for position in rows:
                 reason = _line(position.get("reason")) or _("no reason given")
-                out.append(f"- {_line(position.get('member'))}: {reason}")
+                out.append("- " + _said(_line(position.get("member")), reason))
             out.append("")
     return out

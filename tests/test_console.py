@@ -593,8 +593,10 @@ def test_it_renders_only_the_list_as_a_fragment(client, world):
     response = client.get(reverse("sittings:log", args=[world.assembly.slug]) + "?fragment=1")
     assert response.status_code == 200
     page = body(response).strip()
-    assert page.startswith('<ol class="log"')
-    assert page.endswith("</ol>")
+    # The region the live client swaps: the list, or the "Nothing yet." sentence instead.
+    assert page.startswith('<div class="log-list" data-log>')
+    assert page.endswith("</div>")
+    assert '<ol class="log" reversed>' in page
     assert "<html" not in page
     assert "Fran opened the sitting" in page
 

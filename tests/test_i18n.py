@@ -113,6 +113,34 @@ def test_every_entry_is_translated_and_none_is_fuzzy(lang):
     assert broken == []
 
 
+# French sets a space before : ; ! ? and inside « »; it must be one that never breaks, or the
+# mark starts a line alone. A no-break space before ":", a narrow one before the others and
+# inside the guillemets. A colon with no space before it is inside a token (10:30, a header).
+FRENCH_SPACING = [
+    (re.compile(r"[ \u202f]:"), "a colon takes a no-break space (U+00A0) before it"),
+    (re.compile(r"[^\u202f][;!?»]"), "; ! ? » take a narrow no-break space (U+202F) before"),
+    (re.compile(r"«[^\u202f]"), "« takes a narrow no-break space (U+202F) after it"),
+]
+
+
+def test_french_punctuation_has_no_break_spaces():
+    wrong = []
+    for entry in parse_po(LOCALE_DIR / "fr" / "LC_MESSAGES" / "django.po")[1:]:
+        for key, text in entry.items():
+            if not key.startswith("msgstr"):
+                continue
+            for pattern, rule in FRENCH_SPACING:
+                for found in pattern.finditer(text):
+                    wrong.append(f"{rule}: …{text[max(0, found.start() - 15) : found.end() + 5]}…")
+    assert wrong == []
+
+
+def test_the_french_pages_keep_their_marks_with_their_words(client, db):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fr"
+    body = client.get(reverse("home")).content.decode()
+    assert "Multitude\u00a0: décider ensemble" in body
+
+
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_key_strings_are_translated(lang):
     with translation.override(lang):
@@ -143,7 +171,7 @@ def test_log_sentences_follow_the_person_in_spanish():
 def test_rule_descriptions_are_translated_to_french():
     with translation.override("fr"):
         text = describe_rule(PRESETS["occupy_modified_consensus"])
-    assert text.startswith("Consensus modifié :")
+    assert text.startswith("Consensus modifié\u00a0:")
     assert "9/10" in text
     assert "blocage" in text
 

@@ -52,6 +52,12 @@ def add_comment(
             message=_("A friendly amendment needs the proposed new text."),
             limit=MAX_TEXT,
         )
+        if _same_text(proposed_text, proposal.revisions.get(number=proposal.revision_number).text):
+            # The page's field starts as the current text: sent back as it was, it amends nothing.
+            raise DomainError(
+                "proposed_text_unchanged",
+                _("This is the current text, unchanged: change what your amendment changes."),
+            )
     else:
         proposed_text = ""
     comment = Comment.objects.create(
@@ -127,3 +133,7 @@ def decline_amendment(*, actor: Membership, amendment: Comment) -> Comment:
     amendment.save(update_fields=["status", "resolved_at"])
     publish(proposal, "comment")
     return amendment
+
+
+def _same_text(one: str, other: str) -> bool:
+    return one.replace("\r\n", "\n").strip() == other.replace("\r\n", "\n").strip()
