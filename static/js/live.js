@@ -19,6 +19,19 @@ function boot() {
 document.addEventListener("htmx:afterSettle", boot);
 boot();
 
+// After a form of the page is sent (and the page swapped in), come back to the section the
+// form was in rather than to the top: the person sees what their act changed.
+let returnTo = null;
+document.addEventListener("htmx:beforeRequest", (event) => {
+  const form = event.detail.elt.closest ? event.detail.elt.closest("form") : null;
+  const section = form && form.method.toLowerCase() === "post" ? form.closest("section[id]") : null;
+  returnTo = section ? section.id : null;
+});
+document.addEventListener("htmx:afterSettle", () => {
+  if (returnTo) document.getElementById(returnTo)?.scrollIntoView({ block: "start" });
+  returnTo = null;
+});
+
 document.addEventListener("click", (event) => {
   const button = event.target.closest("[data-signal], [data-stack-action]");
   if (!button || !current) return;

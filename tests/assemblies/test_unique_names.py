@@ -135,7 +135,7 @@ def test_the_refusal_is_in_the_readers_language(client, assembly, ana):
     )
     assert (
         french.json()["message"]
-        == "«\u00a0ANA\u00a0» est déjà pris ici\u00a0: «\u00a0ANA 2\u00a0»\u00a0?"
+        == "«\u202fANA\u202f» est déjà pris ici\u00a0: «\u202fANA 2\u202f»\u202f?"
     )
 
 
