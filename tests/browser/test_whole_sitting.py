@@ -80,7 +80,8 @@ def checked(page, state: str) -> None:
 # Pairs of visible controls whose boxes intersect (by more than a pixel of rounding).
 OVERLAPPING_CONTROLS = """() => {
   const controls = [...document.querySelectorAll("a, button, input, select, textarea, summary")]
-    .filter((el) => el.offsetParent !== null && el.type !== "hidden")
+    // checkVisibility: the content of a closed <details> is laid out but never shown.
+    .filter((el) => el.checkVisibility({ visibilityProperty: true }) && el.type !== "hidden")
     .map((el) => [el, el.getBoundingClientRect()])
     .filter(([el, r]) => r.width > 0 && r.height > 0);
   const found = [];

@@ -38,9 +38,5 @@ def test_the_quick_sitting_benchmark_sees_every_action_everywhere(tmp_path):
     }, log  # fmt: skip
     missing = sorted({(s["action"], s["observer"], s["status"]) for s in results["samples"]
                       if s["status"] != "seen"})  # fmt: skip
-    if missing == [("floor", "projector", "not seen")]:
-        # Known app bug (bench/README.md, "Sitting"): the projector answers 500 for a
-        # proposal on the floor without a call for consensus, so it never shows it.
-        pytest.xfail("the projector fails on a proposal without a call for consensus")
     assert not missing, log
     assert finished.returncode == 0, log
