@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from assemblies.access import get_assembly_for
 from assemblies.models import Membership
 from assemblies.rule_text import describe_rule
+from core import broadcast
 from core.errors import DomainError, NotFound, PermissionDenied
 from core.http import domain_errors_as_pages, form_error, stash_form, take_stashed_form
 from proposals import diffs, selectors, services
@@ -55,6 +56,7 @@ FORMS = {
 
 
 def _page(request, proposal: Proposal, member: Membership | None, status=200, **forms_given):
+    live_seq = broadcast.dirty.current_seq_sync(proposal.assembly_id)  # before any state
     rule = proposal.decision_rule
     my_position = selectors.current_position_of(proposal, member)
     revision = proposal.revisions.get(number=proposal.revision_number)
@@ -62,6 +64,7 @@ def _page(request, proposal: Proposal, member: Membership | None, status=200, **
     if my_position and my_position.reason:
         initial[f"reason_{my_position.kind}"] = my_position.reason  # its own kind's box only
     context = {
+        "live_seq": live_seq,
         "proposal": proposal,
         "assembly": proposal.assembly,
         "member": member,

@@ -35,6 +35,7 @@ from assemblies.models import (
     StackEntry,
 )
 from assemblies.rule_text import describe_rule
+from core import broadcast
 from core.errors import DomainError, NotFound, PermissionDenied
 from core.http import domain_errors_as_pages
 from core.markdown import render_markdown
@@ -68,6 +69,7 @@ CONSOLE_PARTS = {
 @domain_errors_as_pages
 def console(request, slug):
     assembly, member = _facilitator_of(request, slug)
+    live_seq = broadcast.dirty.current_seq_sync(assembly.pk)  # before any state
     meeting = selectors.current_meeting(assembly)
     current = meeting.current_proposal if meeting else None
     part = request.GET.get("part", "")
@@ -75,6 +77,7 @@ def console(request, slug):
         part = "console"
     template = "sittings/console.html" + (f"#{part}" if part in CONSOLE_PARTS else "")
     context = {
+        "live_seq": live_seq,
         "assembly": assembly,
         "member": member,
         "meeting": meeting,
@@ -400,6 +403,7 @@ def projector(request, slug):
     """The venue's big screen: no controls, large type, live."""
     key = request.GET.get("key", "")
     assembly, member = get_assembly_for_projector(request.user, slug, key)
+    live_seq = broadcast.dirty.current_seq_sync(assembly.pk)  # before any state
     meeting = selectors.current_meeting(assembly)
     current = meeting.current_proposal if meeting else None
     shows_code = _shows_join_code(request, assembly, member)
@@ -411,6 +415,7 @@ def projector(request, slug):
         request,
         template,
         {
+            "live_seq": live_seq,
             "assembly": assembly,
             "projector": True,
             "meeting": meeting,

@@ -33,6 +33,7 @@ from core.events import ACCESS, Change, state_changed
 from proposals.models import (
     OPEN_PHASES,
     Comment,
+    CommentKind,
     CommentStatus,
     Decision,
     Phase,
@@ -167,7 +168,7 @@ def proposal_states(assembly_id: int, meeting: Meeting | None) -> list[dict]:
             "blocks": [_dissent_item(position) for position in dissent[p.pk]["block"]],
             "stand_asides": [_dissent_item(position) for position in dissent[p.pk]["stand_aside"]],
             "temperature": temperatures.get(p.pk),
-            "discussion": discussion.get(p.pk, "0"),
+            "discussion": discussion.get(p.pk, NO_DISCUSSION),
             "closes_at": p.closes_at.isoformat() if p.closes_at else None,
             "outcome": outcomes.get(p.pk),
             "provisional_outcome": _provisional(p, tallies[p.pk]),
@@ -203,15 +204,26 @@ def _live_proposals(assembly_id: int, meeting: Meeting | None):
     return Proposal.objects.filter(live, assembly_id=assembly_id).order_by("pk")
 
 
-def _discussion_stamps(ids: list[int]) -> dict[int, str]:
-    """A short stamp per proposal that changes whenever its discussion does (a question,
-    concern, answer or amendment added, an amendment accepted or declined)."""
+NO_DISCUSSION = {"question": "0", "concern": "0", "amendment": "0"}
+
+
+def _discussion_stamps(ids: list[int]) -> dict[int, dict[str, str]]:
+    """Per proposal, a short stamp per list that changes whenever that list does: questions
+    (and their answers), concerns, amendments (added, accepted or declined)."""
     rows = (
         Comment.objects.filter(proposal_id__in=ids)
-        .values("proposal_id")
+        .values("proposal_id", "kind")
         .annotate(last=Max("id"), resolved=Count("id", filter=~Q(status=CommentStatus.OPEN)))
     )
-    return {row["proposal_id"]: f"{row['last']}.{row['resolved']}" for row in rows}
+    stamps: dict[int, dict[str, str]] = {}
+    for row in rows:
+        stamp = stamps.setdefault(row["proposal_id"], dict(NO_DISCUSSION))
+        kind = CommentKind.QUESTION if row["kind"] == CommentKind.ANSWER else row["kind"]
+        if kind == CommentKind.AMENDMENT:
+            stamp[kind] = f"{row['last']}.{row['resolved']}"
+        else:
+            stamp[kind] = str(max(int(stamp[kind]), row["last"]))
+    return stamps
 
 
 def _temperatures(ids: list[int]) -> dict[int, dict[str, int]]:

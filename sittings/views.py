@@ -7,6 +7,7 @@ from assemblies import selectors
 from assemblies.access import get_assembly_for
 from assemblies.forms import JoinByCodeForm
 from assemblies.rule_text import describe_rule
+from core import broadcast
 from core.http import domain_errors_as_pages
 from proposals import selectors as proposal_selectors
 
@@ -37,6 +38,7 @@ def assembly_detail(request, slug):
         request,
         "sittings/assembly.html" + (f"#{part}" if part in ASSEMBLY_PARTS else ""),
         {
+            "live_seq": broadcast.dirty.current_seq_sync(assembly.pk),  # before any state
             "assembly": assembly,
             "member": member,
             "meeting": selectors.current_meeting(assembly),

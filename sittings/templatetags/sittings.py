@@ -7,7 +7,6 @@ layer: the template asks for it, and the view has already authorised `assembly`.
 from django import template
 
 from assemblies.models import Meeting, MeetingState, StackKind
-from core import broadcast
 from sittings import live
 
 register = template.Library()
@@ -35,12 +34,6 @@ def floor_notice(context):
     on_floor = meeting.current_proposal if meeting else None
     elsewhere = on_floor is not None and (here is None or on_floor.pk != here.pk)
     return {"on_floor": on_floor if elsewhere else None, "meeting": meeting}
-
-
-@register.simple_tag
-def live_seq(assembly) -> int:
-    """The live sequence number as the page is rendered (see static/js/live.js)."""
-    return broadcast.dirty.current_seq_sync(assembly.pk)
 
 
 @register.filter

@@ -51,9 +51,9 @@ const PART_KEYS = {
   temperature: (f, p) => p && [p.phase, Boolean(p.temperature)],
   positions: (f, p) => p && [p.phase, p.revision],
   dissent: (f, p) => p && [p.revision, p.blocks, p.stand_asides],
-  questions: (f, p) => p && [p.discussion, p.phase],
-  concerns: (f, p) => p && [p.discussion, p.phase],
-  amendments: (f, p) => p && [p.discussion, p.phase, p.revision],
+  questions: (f, p) => p && [p.discussion.question, p.phase],
+  concerns: (f, p) => p && [p.discussion.concern, p.phase],
+  amendments: (f, p) => p && [p.discussion.amendment, p.phase, p.revision],
   revisions: (f, p) => p && p.revision,
   meeting: (f, p, m) => [m && m.id, m && m.current_proposal, f.proposals.map((x) => [x.id, x.phase])],
   proposals: (f) => f.proposals.map((x) => [x.id, x.phase, x.title]),
@@ -140,9 +140,12 @@ function start(initialRoot) {
       lastFrame = frame;
       if (followsFloorAway(frame)) return;
       applyNumbers(frame);
-      followParts(frame, first);
-      // Published after the page was rendered: what changed in between is not on it.
-      if (first && frame.seq > Number(root.dataset.liveSeq || 0)) parts.refreshAll();
+      // A snapshot published before the page (or its last swap) was rendered shows nothing
+      // the page lacks: its keys are noted, nothing is fetched. The first snapshot newer than
+      // the page may carry changes made in between: every part is fetched once.
+      const newer = frame.seq > renderedSeq();
+      followParts(frame, first || !newer);
+      if (first && newer) parts.refreshAll();
     } else if (frame.type === "mine") {
       // This member's position changed (another tab, another device): show it here too.
       parts.refresh("positions");
@@ -172,16 +175,19 @@ function start(initialRoot) {
     return frame.proposals.find((p) => p.id === id) || null;
   }
 
-  function followParts(frame, first) {
+  function renderedSeq() {
+    // The sequence the server had when it rendered the page or the console block swapped in.
+    return Math.max(0, ...[...document.querySelectorAll("[data-live-seq]")].map((n) => Number(n.dataset.liveSeq || 0)));
+  }
+
+  function followParts(frame, onlyNote) {
     const proposal = shownProposal(frame);
     for (const node of document.querySelectorAll("[data-part]")) {
       const name = node.dataset.part;
       const keyOf = PART_KEYS[name];
       if (!keyOf) continue;
       const key = JSON.stringify(keyOf(frame, proposal, frame.meeting) ?? null);
-      // The page was rendered with the state of its first snapshot (or newer): only a
-      // change after that is fetched.
-      if (!first && name in keys && keys[name] !== key) parts.refresh(name);
+      if (!onlyNote && name in keys && keys[name] !== key) parts.refresh(name);
       keys[name] = key;
     }
   }
