@@ -97,6 +97,8 @@ class SoakClient(Client):
                 if found is not None:
                     self.last_tally = tuple(int(g) for g in found.groups())
             super().on_message(payload)
+        elif payload.startswith(b'{"type":"mine"'):
+            return  # "your own state changed": a page refetches it; a load client need not
         elif self.answer is not None and not self.answer.done():
             self.answer.set_result(payload)
         else:

@@ -376,7 +376,7 @@ class Hub:
     async def _tell_members(self, sockets: list, members: set[int], seq: int) -> None:
         """A small frame to each socket of a member whose own state changed: the page then
         fetches what is that member's alone ("Your position"), which no snapshot carries."""
-        frame = json.dumps({"type": "mine", "seq": seq})
+        frame = json.dumps({"type": "mine", "seq": seq}, separators=(",", ":"))
         for socket in sockets:
             if getattr(socket, "member_id", None) in members:
                 with contextlib.suppress(Exception):
