@@ -21,6 +21,7 @@ Clients keep the snapshot with the highest `seq` and drop older ones.
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import threading
@@ -79,7 +80,7 @@ class Dirty:
         `access=True`: who may see or act changed; the snapshot carries a recheck request.
         `members`: whose own state changed; their sockets are told with the snapshot.
         """
-        if self.shared:
+        if self.shared and not _availability.open:
             try:
                 pipe = self._redis_sync().pipeline(transaction=False)
                 if access:
@@ -88,10 +89,15 @@ class Dirty:
                     pipe.sadd(_key(MINE_KEY.format(assembly_id=assembly_id)), *members)
                 pipe.sadd(_key(DIRTY_KEY), assembly_id)
                 pipe.execute()
+                _availability.succeeded()
                 return
             except redis.RedisError:
                 _availability.failed()
                 logger.warning("Redis unavailable: assembly %s kept dirty locally", assembly_id)
+        self.mark_here(assembly_id, access=access, members=members)
+
+    def mark_here(self, assembly_id: int, *, access: bool = False, members=()) -> None:
+        """Mark in this process only: its flusher publishes it (never waits on Redis)."""
         with self._lock:
             self._local.add(assembly_id)
             if access:
@@ -103,7 +109,7 @@ class Dirty:
         """The members marked for this assembly since its last snapshot (see `mark`)."""
         with self._lock:
             members = self._local_mine.pop(assembly_id, set())
-        if self.shared:
+        if self.shared and not _availability.open:
             try:
                 key = _key(MINE_KEY.format(assembly_id=assembly_id))
                 found = await self._redis_async().spop(key, 100_000)
@@ -117,7 +123,7 @@ class Dirty:
         with self._lock:
             popped, self._local = self._local, set()
             access, self._local_access = self._local_access, set()
-        if self.shared:
+        if self.shared and not _availability.open:
             try:
                 # Access first: a mark made between the two pops is then at worst rechecked
                 # with the next snapshot, never published without its recheck.
@@ -127,28 +133,43 @@ class Dirty:
                 changed, members = await pipe.execute()
                 access.update(int(member) for member in changed or [])
                 popped.update(int(member) for member in members or [])
+                _availability.succeeded()
             except (redis.RedisError, OSError):
                 _availability.failed()
                 logger.warning("Redis unavailable: publishing only this process's changes")
         return popped | access, access
 
     async def next_seq(self, assembly_id: int) -> int:
-        if self.shared:
+        if self.shared and not _availability.open:
             try:
-                key = _key(SEQ_KEY.format(assembly_id=assembly_id))
-                # A new counter starts from the clock (milliseconds x 1000), so the sequence
-                # keeps increasing even after Redis restarts empty: clients never see it
-                # go backwards and drop fresh snapshots as old.
-                pipe = self._redis_async().pipeline(transaction=False)
-                pipe.set(key, int(time.time() * 1000) * 1000, nx=True)
-                pipe.incr(key)
-                _created, value = await pipe.execute()
-                return int(value)
+                return await self._next_shared_seq(assembly_id)
             except (redis.RedisError, OSError):
-                pass
+                _availability.failed()
         with self._lock:
-            self._local_seq[assembly_id] += 1
+            if self.shared:
+                # Numbered here while Redis is away: from the clock, so clients that saw
+                # Redis's numbers keep these; Redis continues above them when it is back.
+                floor = int(time.time() * 1000) * 1000
+                self._local_seq[assembly_id] = max(self._local_seq[assembly_id] + 1, floor)
+            else:
+                self._local_seq[assembly_id] += 1
             return self._local_seq[assembly_id]
+
+    async def _next_shared_seq(self, assembly_id: int) -> int:
+        key = _key(SEQ_KEY.format(assembly_id=assembly_id))
+        numbered_here = self._local_seq[assembly_id]
+        # A new counter starts from the clock (milliseconds x 1000), so the sequence keeps
+        # increasing even after Redis restarts empty: clients never see it go backwards and
+        # drop fresh snapshots as old.
+        client = self._redis_async()
+        pipe = client.pipeline(transaction=False)
+        pipe.set(key, int(time.time() * 1000) * 1000, nx=True)
+        pipe.incr(key)
+        _created, value = await pipe.execute()
+        if value <= numbered_here:  # this process numbered snapshots meanwhile
+            value = await client.incrby(key, numbered_here - value + 1)
+        _availability.succeeded()
+        return int(value)
 
     async def current_seq(self, assembly_id: int) -> int:
         if self.shared:
@@ -188,37 +209,91 @@ class Dirty:
 dirty = Dirty()
 
 
-class _Availability:
-    """Whether the live layer (Redis) answers, checked at most once a second per process."""
+class _Breaker:
+    """Whether Redis answers, told apart from a passing hiccup (a circuit breaker).
+
+    Closed: Redis is used. One failed operation does not open it, nor do failures separated
+    by successes (a timeout under full CPU, a restart within a second): it opens after
+    `OPEN_AFTER_FAILURES` failures in a row spanning at least `OPEN_AFTER_SECONDS`. Open:
+    nothing waits on Redis (marks stay in this process, snapshots go to this process's
+    sockets only, marked "behind"); every `PROBE_EVERY` seconds one ping is tried
+    (half-open): success closes it, failure keeps it open. Writes are never refused for
+    Redis in any state: PostgreSQL decides whether a position is recorded.
+    """
+
+    OPEN_AFTER_FAILURES = 3
+    OPEN_AFTER_SECONDS = 1.0
+    PROBE_EVERY = 1.0
 
     def __init__(self):
-        self.ok = True
-        self.checked_at = 0.0
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        with self._lock:
+            self.open, self.failures, self.first_failure_at, self.opened_at = False, 0, 0.0, 0.0
 
     def failed(self) -> None:
-        """A Redis operation just failed: refuse socket writes until a ping succeeds."""
-        self.ok, self.checked_at = False, time.monotonic()
-
-    async def check(self) -> bool:
-        if not settings.REDIS_URL:
-            return True
+        """A Redis operation just failed (any thread)."""
         now = time.monotonic()
-        if now - self.checked_at < 1.0:
-            return self.ok
+        with self._lock:
+            if self.failures == 0:
+                self.first_failure_at = now
+            self.failures += 1
+            sustained = now - self.first_failure_at >= self.OPEN_AFTER_SECONDS
+            if self.open or (self.failures >= self.OPEN_AFTER_FAILURES and sustained):
+                if not self.open:
+                    logger.warning("Redis unavailable: live updates reach this process only")
+                self.open, self.opened_at = True, now
+
+    def succeeded(self) -> None:
+        with self._lock:
+            if self.open:
+                logger.info("Redis answers again: live updates reach every process")
+            self.open, self.failures = False, 0
+
+    async def available(self) -> bool:
+        """False while open; when a probe is due, one ping decides."""
+        if not settings.REDIS_URL or not self.open:
+            return True
+        if time.monotonic() - self.opened_at < self.PROBE_EVERY:
+            return False
         try:
-            self.ok = bool(await asyncio.wait_for(dirty._redis_async().ping(), timeout=0.5))
+            await asyncio.wait_for(dirty._redis_async().ping(), timeout=0.5)
         except (redis.RedisError, OSError, TimeoutError):
-            self.ok = False
-        self.checked_at = now
-        return self.ok
+            with self._lock:
+                self.opened_at = time.monotonic()
+            return False
+        self.succeeded()
+        return True
 
 
-_availability = _Availability()
+_availability = _Breaker()
 
 
 async def live_available() -> bool:
-    """False while Redis is away: socket writes are refused then (the pages still work)."""
-    return await _availability.check()
+    """False while Redis is away (sustained failure); writes are still recorded then."""
+    return await _availability.available()
+
+
+def live_behind() -> bool:
+    """True while this process cannot hear the others' changes (see `_Breaker`)."""
+    return _availability.open
+
+
+async def with_retries(operation: Callable[[], Awaitable], deadline: float = 0.5):
+    """`operation()`, tried again after a short pause while `deadline` seconds allow: a
+    transient timeout is absorbed here; the last failure is raised."""
+    give_up_at = time.monotonic() + deadline
+    pause = 0.05
+    while True:
+        try:
+            return await operation()
+        except (redis.RedisError, OSError, TimeoutError, ConnectionError):
+            if time.monotonic() + pause > give_up_at:
+                raise
+            await asyncio.sleep(pause)
+            pause *= 2
 
 
 class Socket(Protocol):
@@ -254,7 +329,13 @@ class Hub:
             first = not self.sockets[assembly_id]
             self.sockets[assembly_id].add(socket)
             if first:
-                await self.layer.group_add(group_name(assembly_id), self.channel)
+                try:
+                    await self.layer.group_add(group_name(assembly_id), self.channel)
+                except Exception:
+                    # Redis away: the socket still gets this process's snapshots; the
+                    # subscription is made again when Redis answers (see `reconnect`).
+                    _availability.failed()
+                    logger.warning("Could not subscribe to assembly %s yet", assembly_id)
 
     async def reconnect(self) -> None:
         """After a Redis outage: a fresh layer, channel and subscriptions, and a new snapshot
@@ -430,13 +511,21 @@ class Flusher:
                 continue
             recheck = assembly_id in access
             mine = await dirty.pop_members(assembly_id)
+            if _availability.open:
+                # Redis away: this process's sockets see this process's changes now; every
+                # assembly is published again when Redis answers (see `Hub.reconnect`).
+                await hub().deliver_local(assembly_id, text, seq, recheck, mine)
+                continue
             try:
-                await publish(assembly_id, text, seq, recheck, mine)
+                await with_retries(
+                    functools.partial(publish, assembly_id, text, seq, recheck, mine)
+                )
                 published += 1
             except Exception:
                 _availability.failed()
                 logger.warning("Publishing assembly %s failed; will retry", assembly_id)
-                dirty.mark(assembly_id, access=recheck, members=mine)
+                await hub().deliver_local(assembly_id, text, seq, recheck, mine)
+                dirty.mark_here(assembly_id, access=recheck, members=mine)
         return published
 
     async def _run(self) -> None:

@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 def connection_labels() -> dict[str, str]:
     return {
         "live": _("live"),
+        "behind": _("live, but may be behind"),
         "reconnecting": _("reconnecting…"),
         "polling": _("refreshing every 15 s"),
         "offline": _("not live"),

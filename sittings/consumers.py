@@ -181,15 +181,6 @@ class AssemblyConsumer(AsyncWebsocketConsumer):
         kind = message.get("type")
         if not isinstance(kind, str):
             raise BadFrame("unknown_type", _("Unknown message type."))
-        if kind in WRITES and not await broadcast.live_available():
-            # Its result could not reach anyone: say so now instead of acting half-way.
-            raise Unavailable(
-                "live_unavailable",
-                _(
-                    "Live updates are interrupted, so this was not recorded. Use the form on "
-                    "the page, or try again in a moment."
-                ),
-            )
         person = self.identity.user_id
         if kind in WRITES and person is not None and not await person_limits.write_allowed(person):
             raise BadFrame("rate_limited", _("Too many messages from you: slow down."))

@@ -71,6 +71,9 @@ def build_snapshot(assembly_id: int, seq: int) -> dict:
         "type": "snapshot",
         "seq": seq,
         "assembly": assembly_id,
+        # "behind": this process cannot hear the others (Redis away); what it shows may
+        # lack changes made through other processes until Redis answers again.
+        "status": "behind" if broadcast.live_behind() else "live",
         "meeting": meeting_state(meeting) if meeting else None,
         "proposals": proposal_states(assembly_id, meeting),
         "log_head": LogEntry.objects.filter(assembly_id=assembly_id).aggregate(m=Max("id"))["m"],

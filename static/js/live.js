@@ -136,6 +136,8 @@ function start(initialRoot) {
     if (frame.type === "snapshot") {
       if (frame.seq < lastSeq) return; // an older snapshot overtaken by a newer one
       lastSeq = frame.seq;
+      // "behind": the server hears only its own changes for a while (docs/live-protocol.md).
+      setStatus(frame.status === "behind" ? "behind" : "live");
       const first = lastFrame === null;
       lastFrame = frame;
       if (followsFloorAway(frame)) return;
