@@ -2,12 +2,19 @@
 
 import asyncio
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import redis
 
 from core import broadcast
 from core.broadcast import _Breaker, with_retries
+
+
+def run(coroutine):
+    """Run in a thread of its own: the browser tests leave an event loop in this one."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 @pytest.fixture
@@ -58,10 +65,10 @@ def test_while_open_a_probe_is_tried_once_it_is_due(breaker, settings, monkeypat
             raise redis.ConnectionError("refused")
 
     monkeypatch.setattr(broadcast.dirty, "_redis_async", lambda: Dead())
-    assert asyncio.run(breaker.available()) is False
+    assert run(breaker.available()) is False
     assert pings == []  # not due yet: nothing waits on Redis
     time.sleep(0.12)
-    assert asyncio.run(breaker.available()) is False
+    assert run(breaker.available()) is False
     assert pings == [1]
 
 
@@ -74,7 +81,7 @@ def test_a_transient_error_is_retried_within_its_deadline():
             raise redis.TimeoutError("busy")
         return "sent"
 
-    assert asyncio.run(with_retries(flaky, deadline=1.0)) == "sent"
+    assert run(with_retries(flaky, deadline=1.0)) == "sent"
     assert len(calls) == 3
 
 
@@ -84,5 +91,5 @@ def test_a_lasting_error_is_raised_once_the_deadline_passes():
 
     started = time.monotonic()
     with pytest.raises(redis.ConnectionError):
-        asyncio.run(with_retries(dead, deadline=0.2))
+        run(with_retries(dead, deadline=0.2))
     assert time.monotonic() - started < 0.5
