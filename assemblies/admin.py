@@ -1,11 +1,18 @@
 """Admin for assemblies, memberships and sittings.
 
-Site staff manage data here. The facilitation log is the public record of what
-facilitators did, so it is view-only: nobody adds, changes or deletes a line of it.
+Site staff manage data here, in public: every add, change and delete writes a line in the
+assembly's log (`assemblies.staff_log`). The facilitation log is the public record of what
+facilitators and staff did, so it is view-only: nobody adds, changes or deletes a line of it.
+An assembly is never deleted here, nor a sitting that has started: their log lines would go
+with them.
 """
 
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
+from rest_framework.authtoken.admin import TokenAdmin
+from rest_framework.authtoken.models import TokenProxy
 
 from assemblies.models import (
     AgendaItem,
@@ -14,6 +21,12 @@ from assemblies.models import (
     Meeting,
     Membership,
     StackEntry,
+)
+from assemblies.staff_log import (
+    CHANGED,
+    PublicModelAdmin,
+    PublicStaffChangesMixin,
+    record_staff_change,
 )
 from core.admin import ReadOnlyAdminMixin
 
@@ -31,7 +44,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Assembly)
-class AssemblyAdmin(admin.ModelAdmin):
+class AssemblyAdmin(PublicModelAdmin):
     list_display = [
         "name",
         "slug",
@@ -50,9 +63,13 @@ class AssemblyAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     inlines = [MembershipInline]
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Its public log (and its decisions) would go with it.
+        return False
+
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(PublicModelAdmin):
     list_display = ["display_name", "user", "assembly", "role", "status", "joined_via", "joined_at"]
     list_filter = ["role", "status", "joined_via", "assembly"]
     search_fields = ["display_name", "user__username", "user__email", "assembly__name"]
@@ -71,7 +88,7 @@ class AgendaItemInline(admin.TabularInline):
 
 
 @admin.register(Meeting)
-class MeetingAdmin(admin.ModelAdmin):
+class MeetingAdmin(PublicModelAdmin):
     list_display = [
         "title",
         "assembly",
@@ -90,9 +107,14 @@ class MeetingAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     inlines = [AgendaItemInline]
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # A sitting that has started has log lines and minutes; they would go with it.
+        started = obj is not None and obj.started_at is not None
+        return not started and super().has_delete_permission(request, obj)
+
 
 @admin.register(AgendaItem)
-class AgendaItemAdmin(admin.ModelAdmin):
+class AgendaItemAdmin(PublicModelAdmin):
     list_display = ["__str__", "meeting", "position", "proposal"]
     list_filter = ["meeting__assembly"]
     search_fields = ["proposal__title", "meeting__title"]
@@ -101,7 +123,7 @@ class AgendaItemAdmin(admin.ModelAdmin):
 
 
 @admin.register(StackEntry)
-class StackEntryAdmin(admin.ModelAdmin):
+class StackEntryAdmin(PublicModelAdmin):
     list_display = [
         "member",
         "hall_name",
@@ -128,3 +150,25 @@ class LogEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["action", "actor__display_name", "assembly__name", "meeting__title"]
     list_select_related = ["assembly", "meeting__assembly", "actor__assembly"]
     date_hierarchy = "created_at"
+
+
+User = get_user_model()
+admin.site.unregister(User)
+admin.site.unregister(TokenProxy)
+
+
+@admin.register(User)
+class PublicUserAdmin(PublicStaffChangesMixin, UserAdmin):
+    """A person's account: changing it (a password above all) is acting on every assembly
+    she belongs to, so each of them is told."""
+
+    def user_change_password(self, request, id, form_url=""):
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:
+            record_staff_change(request, self.get_object(request, id), CHANGED, ["password"])
+        return response
+
+
+@admin.register(TokenProxy)
+class PublicTokenAdmin(PublicStaffChangesMixin, TokenAdmin):
+    """An API token acts as its user: making or deleting one is public like the account."""

@@ -8,6 +8,7 @@ revisions. A revision's text never changes at all (a new text is a new revision)
 
 from django.contrib import admin
 
+from assemblies.staff_log import PublicModelAdmin
 from core.admin import ReadOnlyAdminMixin
 from proposals.models import (
     Comment,
@@ -52,7 +53,7 @@ class FrozenOnceDecidedMixin:
 
 
 @admin.register(Proposal)
-class ProposalAdmin(FrozenOnceDecidedMixin, admin.ModelAdmin):
+class ProposalAdmin(FrozenOnceDecidedMixin, PublicModelAdmin):
     list_display = [
         "title",
         "assembly",
@@ -73,7 +74,7 @@ class ProposalAdmin(FrozenOnceDecidedMixin, admin.ModelAdmin):
 
 
 @admin.register(Revision)
-class RevisionAdmin(FrozenOnceDecidedMixin, admin.ModelAdmin):
+class RevisionAdmin(FrozenOnceDecidedMixin, PublicModelAdmin):
     list_display = ["proposal", "number", "summary", "author", "created_at"]
     list_filter = ["proposal__assembly"]
     search_fields = ["proposal__title", "text", "summary", "author__display_name"]
@@ -106,7 +107,7 @@ class PositionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Comment)
-class CommentAdmin(admin.ModelAdmin):
+class CommentAdmin(PublicModelAdmin):
     list_display = ["__str__", "proposal", "kind", "status", "revision_number", "created_at"]
     list_filter = ["kind", "status", "proposal__assembly"]
     search_fields = ["text", "proposed_text", "member__display_name", "proposal__title"]
@@ -125,7 +126,7 @@ class TemperatureReadingInline(admin.TabularInline):
 
 
 @admin.register(TemperatureCheck)
-class TemperatureCheckAdmin(admin.ModelAdmin):
+class TemperatureCheckAdmin(PublicModelAdmin):
     list_display = ["proposal", "opened_by", "revision_number", "opened_at", "closed_at"]
     list_filter = ["proposal__assembly"]
     search_fields = ["proposal__title", "opened_by__display_name"]
@@ -137,7 +138,7 @@ class TemperatureCheckAdmin(admin.ModelAdmin):
 
 
 @admin.register(TemperatureReading)
-class TemperatureReadingAdmin(admin.ModelAdmin):
+class TemperatureReadingAdmin(PublicModelAdmin):
     list_display = ["member", "reading", "check_run", "updated_at"]
     list_filter = ["reading", "check_run__proposal__assembly"]
     search_fields = ["member__display_name", "check_run__proposal__title"]

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from assemblies.models import LogEntry, Role, StackKind, hall_speaker_label
+from assemblies.staff_log import STAFF_SENTENCES
 from proposals.models import Outcome, Phase
 
 SENTENCES = {
@@ -49,6 +50,7 @@ SENTENCES = {
     ),
     "proposals.proposal.tabled": gettext_lazy("tabled “{proposal}”"),
     "proposals.proposal.withdrawn": gettext_lazy("recorded the withdrawal of “{proposal}”"),
+    **STAFF_SENTENCES,
 }
 
 # Calling the next speaker with nobody waiting only ends the current turn.
@@ -79,5 +81,13 @@ def describe(entry: LogEntry) -> str:
     if entry.data.get("from_hall"):
         data["member"] = hall_speaker_label(data["member"])
     sentence = str(template).format_map(data) if template else entry.action
-    who = entry.actor.display_name if entry.actor_id else _("The assembly's rule")
-    return f"{who} {sentence}"
+    return f"{_who(entry)} {sentence}"
+
+
+def _who(entry: LogEntry) -> str:
+    if entry.actor_id:
+        return entry.actor.display_name
+    staff = (entry.data or {}).get("staff")
+    if staff:
+        return _("Site staff %(name)s") % {"name": staff}
+    return _("The assembly's rule")
