@@ -76,7 +76,7 @@ class _FormReader(HTMLParser):
         attrs = dict(attrs)
         if tag == "form" and (attrs.get("id") or "").endswith("_form"):
             self._in_form = True
-        if not self._in_form or "name" not in attrs and tag != "option":
+        if not self._in_form or ("name" not in attrs and tag != "option"):
             return
         if tag == "input":
             kind = attrs.get("type", "text")
