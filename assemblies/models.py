@@ -52,6 +52,11 @@ class Assembly(models.Model):
     join_code = models.CharField(_("join code"), max_length=16, unique=True, default=new_join_code)
     # When set, people who join by code wait until a facilitator admits them.
     admission_required = models.BooleanField(_("admission required"), default=False)
+    # When set, roles change only by a decision of the assembly (a proposal of roles), never
+    # by a facilitator alone; on for every new assembly (existing ones chose before it existed).
+    roles_by_decision = models.BooleanField(_("roles given by decision"), default=True)
+    # The founder facilitates only until the assembly first appoints a facilitator itself.
+    founding_ended = models.BooleanField(default=False, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

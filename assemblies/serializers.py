@@ -62,6 +62,7 @@ class AssemblySerializer(serializers.ModelSerializer):
             "description",
             "visibility",
             "admission_required",
+            "roles_by_decision",
             "decision_rule",
             "decision_rule_description",
             "created_at",
@@ -103,6 +104,10 @@ class AssemblyCreateSerializer(serializers.Serializer):
     visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
     decision_rule = DecisionRuleSerializer(required=False)
     admission_required = serializers.BooleanField(required=False)
+    roles_by_decision = serializers.BooleanField(
+        required=False,
+        help_text="Roles change only by a decision of the assembly (default true).",
+    )
     display_name = serializers.CharField(
         required=False, allow_blank=True, max_length=80, help_text="Your name in this assembly."
     )
@@ -114,6 +119,10 @@ class AssemblyUpdateSerializer(serializers.Serializer):
     visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
     decision_rule = DecisionRuleSerializer(required=False)
     admission_required = serializers.BooleanField(required=False)
+    roles_by_decision = serializers.BooleanField(
+        required=False,
+        help_text="Only true is accepted here: turning it off takes a decision of the assembly.",
+    )
 
 
 class JoinSerializer(serializers.Serializer):

@@ -163,6 +163,7 @@ def create_assembly(
     decision_rule: dict | DecisionRule | None = None,
     admission_required: bool = False,
     display_name: str = "",
+    roles_by_decision: bool = True,
 ) -> Assembly:
     """Create an assembly; whoever creates it becomes its first facilitator."""
     name = " ".join((name or "").split())
@@ -185,6 +186,7 @@ def create_assembly(
         visibility=visibility,
         decision_rule=parse_rule(decision_rule).to_dict(),
         admission_required=admission_required,
+        roles_by_decision=roles_by_decision,
         created_by=actor,
     )
     founder = Membership.objects.create(
@@ -209,10 +211,21 @@ def update_assembly(
     visibility: str | None = None,
     decision_rule: dict | DecisionRule | None = None,
     admission_required: bool | None = None,
+    roles_by_decision: bool | None = None,
 ) -> Assembly:
     require_in_assembly(actor, assembly.pk)
     require_facilitator(actor)
     changed = {}
+    if roles_by_decision is not None and roles_by_decision != assembly.roles_by_decision:
+        if not roles_by_decision:
+            raise PermissionDenied(
+                "roles_by_decision",
+                _(
+                    "Only a decision of the assembly can give roles back to the "
+                    "facilitators: propose it."
+                ),
+            )
+        changed["roles_by_decision"] = True
     if name is not None:
         name = " ".join(name.split())
         if not name:
@@ -407,10 +420,19 @@ def _is_last_facilitator(member: Membership) -> bool:
 
 @transaction.atomic
 def change_role(*, actor: Membership, member: Membership, role: str) -> Membership:
+    """A facilitator gives a role, where the assembly lets facilitators give roles."""
     _same_assembly(actor, member)
     require_facilitator(actor)
     if role not in Role.values:
         raise DomainError("invalid_role", _("Unknown role."))
+    if Assembly.objects.values_list("roles_by_decision", flat=True).get(pk=member.assembly_id):
+        raise PermissionDenied(
+            "roles_by_decision",
+            _(
+                "In this assembly roles are given by decision: propose the change to the "
+                "assembly instead."
+            ),
+        )
     if (
         member.role == Role.FACILITATOR
         and role != Role.FACILITATOR
@@ -431,6 +453,160 @@ def change_role(*, actor: Membership, member: Membership, role: str) -> Membersh
     )
     publish_on_commit(assembly_id=member.assembly_id, kind="members")
     return member
+
+
+MAX_ROLE_CHANGES = 20
+
+
+@transaction.atomic
+def give_roles(*, actor: Membership, changes) -> list[Membership]:
+    """Several roles at once, by a facilitator (where facilitators give roles), all or none."""
+    if not changes:
+        raise DomainError("no_change", _("Choose at least one member and a new role."))
+    return [change_role(actor=actor, member=member, role=role) for member, role in changes]
+
+
+def check_role_changes(*, assembly: Assembly, changes) -> list[dict]:
+    """What a proposal of roles would do, checked: `changes` is [(member, role)], the result
+    [{"member_id", "member", "role", "was"}] as the proposal and its record keep it."""
+    if len(changes) > MAX_ROLE_CHANGES:
+        raise DomainError(
+            "too_many_changes",
+            _("A proposal of roles changes at most %(n)s roles.") % {"n": MAX_ROLE_CHANGES},
+        )
+    entries, seen = [], set()
+    for member, role in changes:
+        if member.assembly_id != assembly.pk or not member.is_active:
+            raise NotFound("member_not_found", _("There is no such member."))
+        if role not in Role.values:
+            raise DomainError("invalid_role", _("Unknown role."))
+        if member.pk in seen:
+            raise DomainError("member_twice", _("Each member can appear only once."))
+        if member.role == role:
+            raise DomainError(
+                "role_unchanged",
+                _("%(member)s is already %(role)s.")
+                % {"member": member.display_name, "role": Role(role).label},
+            )
+        seen.add(member.pk)
+        entries.append(
+            {
+                "member_id": member.pk,
+                "member": member.display_name,
+                "role": role,
+                "was": member.role,
+            }
+        )
+    _require_a_facilitator_after(assembly, entries)
+    return entries
+
+
+def _require_a_facilitator_after(assembly: Assembly, entries: list[dict]) -> None:
+    facilitators = set(
+        assembly.memberships.filter(
+            role=Role.FACILITATOR, status=MembershipStatus.ACTIVE
+        ).values_list("pk", flat=True)
+    )
+    for entry in entries:
+        if entry["role"] == Role.FACILITATOR:
+            facilitators.add(entry["member_id"])
+        else:
+            facilitators.discard(entry["member_id"])
+    if not facilitators:
+        raise Conflict("last_facilitator", _("An assembly needs at least one facilitator."))
+
+
+@transaction.atomic
+def apply_governance_decision(*, assembly: Assembly, governance: dict, decision: dict) -> None:
+    """The assembly decided its own organisation: the rule applies it, citing the decision.
+
+    `decision` is {"sequence", "proposal"}. A change that can no longer apply (the member
+    left, or it would leave no facilitator) is skipped and the log says so.
+    """
+    assembly = Assembly.objects.select_for_update().get(pk=assembly.pk)
+    appointed = set()
+    for entry in governance.get("roles") or []:
+        applied = _apply_decided_role(assembly, entry, decision)
+        if applied and entry["role"] == Role.FACILITATOR:
+            appointed.add(entry["member_id"])
+    if appointed and not assembly.founding_ended:
+        _end_founding(assembly, appointed, decision)
+    if governance.get("roles_by_decision") is False and assembly.roles_by_decision:
+        assembly.roles_by_decision = False
+        assembly.save(update_fields=["roles_by_decision"])
+        record_action(
+            assembly=assembly,
+            actor=None,
+            action="assemblies.assembly.roles_by_facilitators",
+            **decision,
+        )
+    publish_on_commit(assembly_id=assembly.pk, kind=ACCESS)  # what each socket may do changed
+
+
+def _apply_decided_role(assembly: Assembly, entry: dict, decision: dict) -> bool:
+    member = (
+        Membership.objects.select_for_update()
+        .filter(pk=entry["member_id"], assembly=assembly, status=MembershipStatus.ACTIVE)
+        .first()
+    )
+    skipped = None
+    if member is None:
+        skipped = "not_a_member"
+    elif (
+        member.role == Role.FACILITATOR
+        and entry["role"] != Role.FACILITATOR
+        and _is_last_facilitator(member)
+    ):
+        skipped = "last_facilitator"
+    if skipped:
+        record_action(
+            assembly=assembly,
+            actor=None,
+            action="assemblies.member.role_not_applied",
+            member=entry["member"],
+            member_id=entry["member_id"],
+            new=entry["role"],
+            why=skipped,
+            **decision,
+        )
+        return False
+    previous, member.role = member.role, entry["role"]
+    member.save(update_fields=["role"])
+    record_action(
+        assembly=assembly,
+        actor=None,
+        action="assemblies.member.role_decided",
+        member=member.display_name,
+        member_id=member.pk,
+        old=previous,
+        new=member.role,
+        **decision,
+    )
+    return True
+
+
+def _end_founding(assembly: Assembly, appointed: set[int], decision: dict) -> None:
+    """The founder facilitated until the assembly appointed its own facilitators."""
+    assembly.founding_ended = True
+    assembly.save(update_fields=["founding_ended"])
+    founder = (
+        assembly.memberships.select_for_update()
+        .filter(user_id=assembly.created_by_id, role=Role.FACILITATOR)
+        .exclude(pk__in=appointed)
+        .first()
+    )
+    if founder is None or _is_last_facilitator(founder):
+        return
+    founder.role = Role.PARTICIPANT
+    founder.save(update_fields=["role"])
+    record_action(
+        assembly=assembly,
+        actor=None,
+        action="assemblies.member.founding_ended",
+        member=founder.display_name,
+        member_id=founder.pk,
+        **decision,
+    )
 
 
 def _same_assembly(actor: Membership, member: Membership) -> None:

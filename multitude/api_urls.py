@@ -50,6 +50,7 @@ urlpatterns = [
     ),
     path(A + "meetings/", sittings_api.MeetingList.as_view(), name="meetings"),
     path(A + "proposals/", proposals_api.AssemblyProposals.as_view(), name="proposals"),
+    path(A + "role-proposals/", proposals_api.RoleProposals.as_view(), name="role-proposals"),
     path(A + "decisions/", proposals_api.AssemblyDecisions.as_view(), name="decisions"),
     path(A + "decisions.csv", proposals_api.DecisionsCsv.as_view(), name="decisions-csv"),
     path(A + "positions.csv", proposals_api.PositionsCsv.as_view(), name="positions-csv"),

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from assemblies.access import (
     get_assembly_for,
     get_meeting_for,
+    get_member_for,
     require_facilitator,
     require_participant,
 )
@@ -38,6 +39,7 @@ from proposals.serializers import (
     ProposalDetailSerializer,
     ProposalSerializer,
     RevisionSerializer,
+    RoleProposalCreateSerializer,
 )
 
 
@@ -75,6 +77,41 @@ class AssemblyProposals(Endpoint):
             actor=member,
             title=data["title"],
             text=data["text"],
+            meeting=meeting,
+            closes_at=data.get("closes_at"),
+        )
+        return created(ProposalDetailSerializer, proposal, request)
+
+
+@extend_schema(tags=["proposals"])
+class RoleProposals(Endpoint):
+    @extend_schema(
+        summary="Propose a change of roles, where the assembly gives roles by decision",
+        description=(
+            "Any participant may propose to appoint or recall members (a facilitator, an "
+            "observer made participant, ...), and/or to let facilitators give roles again. "
+            "It is decided like any proposal; when it passes, the assembly's rule applies it "
+            "and the public log cites the decision."
+        ),
+        request=RoleProposalCreateSerializer,
+        responses={201: ProposalDetailSerializer},
+    )
+    def post(self, request, slug):
+        data = parse(RoleProposalCreateSerializer, request)
+        assembly, member = get_assembly_for(request.user, slug)
+        require_participant(member)
+        meeting = None
+        if data.get("meeting_id"):
+            meeting, _member = get_meeting_for(request.user, data["meeting_id"])
+        changes = [
+            (get_member_for(assembly, change["member_id"]), change["role"])
+            for change in data.get("changes", [])
+        ]
+        proposal = services.propose_roles(
+            actor=member,
+            changes=changes,
+            reason=data.get("reason", ""),
+            roles_by_facilitators=data.get("roles_by_facilitators", False),
             meeting=meeting,
             closes_at=data.get("closes_at"),
         )

@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from assemblies.models import Role
 from core.text import has_visible
 from proposals.models import PositionKind, Reading
 from proposals.services.positions import reason_required_error
@@ -109,3 +110,52 @@ class ProposalForm(forms.Form):
             "consensus opens now and closes by itself at this time."
         ),
     )
+
+
+class RolesForm(forms.Form):
+    """A proposal of roles: one role select per active member (a change is a select moved
+    off the member's current role), the why, and when it is decided."""
+
+    reason = forms.CharField(
+        label=_("Why"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Optional. It goes into the proposal's text, under the changes."),
+    )
+    roles_by_facilitators = forms.BooleanField(
+        label=_("Also let facilitators give roles again, without a decision"),
+        required=False,
+    )
+    closes_at = forms.DateTimeField(
+        label=_("Decide online until"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text=_(
+            "Optional. Without it the proposal waits for a sitting: a facilitator puts it on "
+            "the agenda. With it the call for consensus opens now and closes by itself."
+        ),
+    )
+
+    def __init__(self, *args, members, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.members = list(members)
+        for member in self.members:
+            self.fields[self.key(member)] = forms.ChoiceField(
+                label=member.display_name, choices=Role.choices, initial=member.role
+            )
+
+    @staticmethod
+    def key(member) -> str:
+        return f"role_{member.pk}"
+
+    def rows(self):
+        return [(member, self[self.key(member)]) for member in self.members]
+
+    def changes(self) -> list:
+        """[(member, role)] for every select moved off the member's role."""
+        return [
+            (member, self.cleaned_data[self.key(member)])
+            for member in self.members
+            if self.cleaned_data[self.key(member)] != member.role
+        ]

@@ -52,6 +52,10 @@ class Proposal(models.Model):
     call_opened_at = models.DateTimeField(null=True, blank=True)
     # Online proposals: the call for consensus closes by itself at this time.
     closes_at = models.DateTimeField(_("closes at"), null=True, blank=True, db_index=True)
+    # A proposal of the assembly's own organisation: what the rule applies if it passes,
+    # {"roles": [{"member_id", "member", "role", "was"}], "roles_by_decision": false?}.
+    # Fixed when submitted (a revision changes the words, never this); None for the rest.
+    governance = models.JSONField(_("roles it changes"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

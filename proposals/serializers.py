@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from assemblies import rules
+from assemblies.models import Role
 from assemblies.serializers import DecisionRuleSerializer
 from proposals import selectors
 from proposals.models import (
@@ -143,6 +144,22 @@ class DecisionDetailSerializer(DecisionSerializer):
         read_only_fields = fields
 
 
+class GovernanceRoleSerializer(serializers.Serializer):
+    member_id = serializers.IntegerField()
+    member = serializers.CharField(help_text="The member's name when it was proposed.")
+    role = serializers.ChoiceField(choices=Role.choices, help_text="The role it gives.")
+    was = serializers.ChoiceField(choices=Role.choices, help_text="The role before.")
+
+
+class GovernanceSerializer(serializers.Serializer):
+    """What a proposal of roles applies when it passes (null for any other proposal)."""
+
+    roles = GovernanceRoleSerializer(many=True)
+    roles_by_decision = serializers.BooleanField(
+        required=False, help_text="Present (false) when it lets facilitators give roles again."
+    )
+
+
 class ProposalSerializer(serializers.ModelSerializer):
     """A proposal in a list: its phase, live tally and outcome once decided."""
 
@@ -194,6 +211,7 @@ class ProposalDetailSerializer(ProposalSerializer):
     rule = DecisionRuleSerializer(
         allow_null=True, help_text="The rule snapshotted when the call for consensus opened."
     )
+    governance = GovernanceSerializer(allow_null=True, read_only=True)
     positions = serializers.SerializerMethodField()
     decision = serializers.SerializerMethodField()
 
@@ -202,6 +220,7 @@ class ProposalDetailSerializer(ProposalSerializer):
             *ProposalSerializer.Meta.fields,
             "call_opened_at",
             "rule",
+            "governance",
             "revision",
             "positions",
             "decision",
@@ -236,6 +255,27 @@ class ProposalCreateSerializer(serializers.Serializer):
         required=False,
         allow_null=True,
         help_text="Online proposals: the call opens at once and closes itself at this time.",
+    )
+
+
+class RoleChangeRequestSerializer(serializers.Serializer):
+    member_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+class RoleProposalCreateSerializer(serializers.Serializer):
+    changes = RoleChangeRequestSerializer(many=True, max_length=20, required=False)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=5_000)
+    roles_by_facilitators = serializers.BooleanField(
+        required=False, help_text="Also (or only) let facilitators give roles again."
+    )
+    meeting_id = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=MAX_ID
+    )
+    closes_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="Decided online: the call opens at once and closes itself at this time.",
     )
 
 

@@ -6,6 +6,7 @@ app_name = "proposals"
 P = "a/<slug:slug>/p/<int:proposal_id>/"
 urlpatterns = [
     path("a/<slug:slug>/propose/", views.new_proposal, name="new"),
+    path("a/<slug:slug>/roles/", views.roles, name="roles"),
     path(P, views.proposal_detail, name="detail"),
     path(P + "position/", views.take_position, name="position"),
     re_path(

@@ -12,6 +12,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from assemblies import selectors as assembly_selectors
+from assemblies import services as assembly_services
 from assemblies.access import get_assembly_for
 from assemblies.models import Membership
 from assemblies.rule_text import describe_rule
@@ -27,6 +29,7 @@ from proposals.forms import (
     PositionForm,
     ProposalForm,
     ReadingForm,
+    RolesForm,
 )
 from proposals.models import Comment, CommentKind, PositionKind, Proposal
 
@@ -353,3 +356,49 @@ def new_proposal(request, slug):
     return render(
         request, "proposals/new_proposal.html", context, status=400 if form.errors else 200
     )
+
+
+ROLE_ERRORS = {
+    "closes_at_past": "closes_at",
+    "reason_too_long": "reason",
+    "reason_invalid": "reason",
+}
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@domain_errors_as_pages
+def roles(request, slug):
+    """Members and their roles; where roles are given by decision, the form proposes a change."""
+    assembly, member = get_assembly_for(request.user, slug)
+    members = assembly_selectors.active_members(assembly)
+    form = RolesForm(request.POST or None, members=members)
+    if request.method == "POST" and form.is_valid() and not assembly.roles_by_decision:
+        try:
+            assembly_services.give_roles(actor=member, changes=form.changes())
+        except DomainError as error:
+            if isinstance(error, (PermissionDenied, NotFound)):
+                raise
+            form_error(form, error, ROLE_ERRORS, None)
+        else:
+            messages.success(request, _("Roles saved."))
+            return redirect("proposals:roles", slug=assembly.slug)
+    elif request.method == "POST" and form.is_valid():
+        try:
+            proposal = services.propose_roles(
+                actor=member,
+                changes=form.changes(),
+                reason=form.cleaned_data["reason"],
+                roles_by_facilitators=form.cleaned_data["roles_by_facilitators"],
+                closes_at=form.cleaned_data["closes_at"],
+            )
+        except DomainError as error:
+            if isinstance(error, (PermissionDenied, NotFound)):
+                raise
+            form_error(form, error, ROLE_ERRORS, None)
+        else:
+            messages.success(request, _("Proposal of roles submitted."))
+            return redirect(proposal.get_absolute_url())
+    context = {"form": form, "assembly": assembly, "member": member, "members": members}
+    status = 400 if form.errors else 200
+    return render(request, "proposals/roles.html", context, status=status)

@@ -16,6 +16,19 @@ SENTENCES = {
     "assemblies.assembly.created": gettext_lazy("created the assembly"),
     "assemblies.assembly.updated": gettext_lazy("changed the assembly's settings ({fields})"),
     "assemblies.member.role_changed": gettext_lazy("made {member} {new}"),
+    "assemblies.member.role_decided": gettext_lazy(
+        "made {member} {new}, as decision #{decision} (“{proposal}”) decided"
+    ),
+    "assemblies.member.role_not_applied": gettext_lazy(
+        "could not make {member} {new} as decision #{decision} decided: {why}"
+    ),
+    "assemblies.member.founding_ended": gettext_lazy(
+        "ended the founding facilitator role of {member}: the assembly appointed its own "
+        "facilitators (decision #{decision})"
+    ),
+    "assemblies.assembly.roles_by_facilitators": gettext_lazy(
+        "let facilitators give roles again, as decision #{decision} (“{proposal}”) decided"
+    ),
     "assemblies.member.admitted": gettext_lazy("admitted {member}"),
     "assemblies.member.removed": gettext_lazy("removed {member}"),
     "assemblies.join_code.rotated": gettext_lazy("changed the join code"),
@@ -61,6 +74,10 @@ LABELS = {
     "new": {**dict(Phase.choices), **dict(Role.choices)},
     "outcome": dict(Outcome.choices),
     "kind": dict(StackKind.choices),
+    "why": {
+        "not_a_member": gettext_lazy("they are no longer a member"),
+        "last_facilitator": gettext_lazy("the assembly would have no facilitator left"),
+    },
 }
 
 

@@ -62,6 +62,8 @@ def assembly(facilitator_user):
         slug="liberty-square",
         display_name="Fran",
         decision_rule={"preset": "occupy_modified_consensus"},
+        # Most tests give roles directly; tests/assemblies/test_roles_by_decision.py decides them.
+        roles_by_decision=False,
     )
 
 
@@ -95,7 +97,12 @@ def observer(assembly):
 def other_assembly(db):
     owner = make_user("oscar")
     return assembly_services.create_assembly(
-        actor=owner, name="Other Assembly", slug="other", visibility="private", display_name="Oscar"
+        actor=owner,
+        name="Other Assembly",
+        slug="other",
+        visibility="private",
+        display_name="Oscar",
+        roles_by_decision=False,
     )
 
 

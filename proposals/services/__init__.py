@@ -2,7 +2,8 @@
 
 One module per job: `lifecycle` (submit, revise, phases, the call, tabling), `discussion`
 (questions, concerns, amendments), `temperature`, `positions` (the one check and writer of
-positions), `decisions` (closing, withdrawing, the decision record). `_common` holds the
+positions), `decisions` (closing, withdrawing, the decision record), `roles` (proposals of
+roles, where the assembly gives roles by decision). `_common` holds the
 lock protocol they share. Import the acts from here.
 """
 
@@ -21,6 +22,7 @@ from proposals.services.lifecycle import (
     table_proposal,
 )
 from proposals.services.positions import PositionRequest, take_position, take_positions
+from proposals.services.roles import propose_roles
 from proposals.services.temperature import (
     close_temperature_check,
     give_reading,
@@ -43,6 +45,7 @@ __all__ = [
     "decline_amendment",
     "give_reading",
     "open_temperature_check",
+    "propose_roles",
     "reading_counts",
     "revise_proposal",
     "set_phase",

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from assemblies import rules
 from assemblies.access import require_facilitator, require_participant
 from assemblies.models import Assembly, Membership
+from assemblies.services import apply_governance_decision
 from core.errors import Conflict, PermissionDenied
 from proposals import history
 from proposals.models import Decision, Outcome, Phase, Proposal
@@ -103,6 +104,12 @@ def _record_decision(
     proposal.temperature_checks.filter(closed_at__isnull=True).update(closed_at=decided_at)
     action = "proposals.proposal.withdrawn" if withdrawn else "proposals.call.closed"
     log(proposal, actor, action, outcome=outcome, counts=tally.as_dict())
+    if proposal.governance and rules.Outcome(outcome).passed:
+        apply_governance_decision(
+            assembly=proposal.assembly,
+            governance=proposal.governance,
+            decision={"decision": sequence, "proposal": proposal.title},
+        )
     publish(proposal, "decision")
     return decision
 
@@ -116,6 +123,8 @@ def _record(proposal, sequence, outcome, tally, positions, closed_by, decided_at
             "title": proposal.title,
             "revision": proposal.revision_number,
             "text": proposal.revisions.get(number=proposal.revision_number).text,
+            # Only a proposal of roles has it: older records keep their exact shape.
+            **({"governance": proposal.governance} if proposal.governance else {}),
         },
         outcome=outcome,
         rule=proposal.rule,

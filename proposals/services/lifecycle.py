@@ -37,9 +37,12 @@ def submit_proposal(
     text: str,
     meeting=None,
     closes_at: datetime | None = None,
+    governance: dict | None = None,
 ) -> Proposal:
     """Write a proposal down. On a sitting's agenda it waits to be presented; online
-    (with a closing time and no sitting) it opens for positions at once and closes itself."""
+    (with a closing time and no sitting) it opens for positions at once and closes itself.
+
+    `governance` (checked by `proposals.services.roles`) makes it a proposal of roles."""
     require_participant(actor)
     title = clean_text(
         title,
@@ -61,7 +64,11 @@ def submit_proposal(
     if closes_at is not None and closes_at <= timezone.now():
         raise DomainError("closes_at_past", _("The closing time must be in the future."))
     proposal = Proposal.objects.create(
-        assembly_id=actor.assembly_id, meeting=meeting, author=actor, title=title
+        assembly_id=actor.assembly_id,
+        meeting=meeting,
+        author=actor,
+        title=title,
+        governance=governance,
     )
     Revision.objects.create(proposal=proposal, number=1, text=text, author=actor)
     if meeting is not None:

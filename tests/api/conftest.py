@@ -58,7 +58,12 @@ class World:
 def _build_world(visibility: str) -> World:
     founder = make_user("fran")
     assembly = assembly_services.create_assembly(
-        actor=founder, name="GA", slug="ga", visibility=visibility, display_name="Fran"
+        actor=founder,
+        name="GA",
+        slug="ga",
+        visibility=visibility,
+        display_name="Fran",
+        roles_by_decision=False,
     )
     facilitator = assembly.memberships.get()
     members = {"facilitator": facilitator}

@@ -207,6 +207,8 @@ class Command(BaseCommand):
             visibility=Visibility.PUBLIC,
             decision_rule=DEMO_RULE,
             display_name=fac_name,
+            # The observer's role is given below, before the assembly decides roles itself.
+            roles_by_decision=False,
         )
         fac = assembly.memberships.get(user__username=fac_username)
         m = {
@@ -224,6 +226,8 @@ class Command(BaseCommand):
             display_name=obs_name,
         )
         assembly_services.change_role(actor=fac, member=observer, role=Role.OBSERVER)
+        # From here on a role changes only by a decision of the assembly.
+        assembly_services.update_assembly(actor=fac, assembly=assembly, roles_by_decision=True)
 
         meeting = sitting_services.schedule_meeting(
             actor=fac,
