@@ -9,10 +9,10 @@ from rest_framework.test import APIClient
 
 from assemblies import services
 from assemblies.models import LogEntry, Membership, Role
+from assemblies.rules import Outcome
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from proposals import chain
 from proposals import services as proposal_services
-from assemblies.rules import Outcome
 from proposals.models import PositionKind
 from tests.conftest import make_user
 from tests.fixtures.state import db_state
