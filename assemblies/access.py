@@ -53,10 +53,29 @@ def require_participant(member: Membership | None) -> Membership:
 
 
 def require_facilitator(member: Membership | None) -> Membership:
+    """Facilitating now: a facilitator of the assembly, or of the sitting in session (named
+    for it or accepted as a stand-in), and not asked by the members present to step aside."""
     member = require_active_member(member)
-    if member.role != Role.FACILITATOR:
+    if not member.is_facilitator:
+        if member.stepped_aside_from_id is not None:
+            raise PermissionDenied(
+                "stepped_aside",
+                _("The members present asked you to step aside for the rest of this sitting."),
+            )
         raise PermissionDenied(
             "not_facilitator", _("Only a facilitator of this assembly can do this.")
+        )
+    return member
+
+
+def require_assembly_facilitator(member: Membership | None) -> Membership:
+    """One of the assembly's own facilitators: its settings, its roles and its members are
+    theirs, never a sitting's stand-in's."""
+    member = require_facilitator(member)
+    if not member.holds_facilitator_role:
+        raise PermissionDenied(
+            "not_assembly_facilitator",
+            _("Only a facilitator of the assembly can do this, not one for a sitting."),
         )
     return member
 

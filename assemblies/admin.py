@@ -17,6 +17,8 @@ from rest_framework.authtoken.models import TokenProxy
 from assemblies.models import (
     AgendaItem,
     Assembly,
+    Consent,
+    ConsentObjection,
     LogEntry,
     Meeting,
     Membership,
@@ -141,6 +143,28 @@ class StackEntryAdmin(PublicModelAdmin):
     autocomplete_fields = ["meeting", "member"]
     readonly_fields = ["requested_at"]
     date_hierarchy = "requested_at"
+
+
+class ConsentObjectionInline(admin.TabularInline):
+    model = ConsentObjection
+    extra = 0
+    fields = ["member", "created_at"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Consent)
+class ConsentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The questions put to the members present (stand-ins, stepping aside): a record."""
+
+    list_display = ["meeting", "kind", "candidate", "raised_by", "state", "opened_at"]
+    list_filter = ["kind", "state", "meeting__assembly"]
+    search_fields = ["candidate__display_name", "raised_by__display_name", "meeting__title"]
+    list_select_related = ["meeting__assembly", "candidate__assembly", "raised_by__assembly"]
+    inlines = [ConsentObjectionInline]
 
 
 @admin.register(LogEntry)

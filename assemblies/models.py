@@ -169,6 +169,16 @@ class Membership(models.Model):
         default=MembershipStatus.ACTIVE,
     )
     joined_at = models.DateTimeField(_("joined at"), auto_now_add=True)
+    # Facilitating one sitting without the role: named for it, or a stand-in the members
+    # present accepted. Cleared when the sitting is adjourned.
+    facilitates_sitting = models.ForeignKey(
+        "Meeting", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # A facilitator the members present asked to step aside: she does not facilitate this
+    # sitting (whatever her role) until it is adjourned.
+    stepped_aside_from = models.ForeignKey(
+        "Meeting", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("membership")
@@ -220,7 +230,17 @@ class Membership(models.Model):
 
     @property
     def is_facilitator(self) -> bool:
-        return self.is_active and self.role == Role.FACILITATOR
+        """May facilitate now: by role (unless asked to step aside), or for this sitting."""
+        if not self.is_active:
+            return False
+        by_role = self.role == Role.FACILITATOR and self.stepped_aside_from_id is None
+        return by_role or self.facilitates_sitting_id is not None
+
+    @property
+    def holds_facilitator_role(self) -> bool:
+        """The assembly's own facilitator (for what only the assembly's facilitators do:
+        its settings, roles and members), not one who stepped aside."""
+        return self.is_active and self.role == Role.FACILITATOR and not self.stepped_aside_from_id
 
     @property
     def can_act(self) -> bool:
@@ -253,6 +273,10 @@ class Meeting(models.Model):
     # The speaker timer: running while timer_started_at is set.
     timer_seconds = models.PositiveIntegerField(_("speaking time (seconds)"), default=120)
     timer_started_at = models.DateTimeField(null=True, blank=True)
+    # The last time a facilitator of the sitting had a live connection (a page or the
+    # console); `facilitators_away_at` is set once nobody has for FACILITATOR_AWAY_SECONDS.
+    facilitator_seen_at = models.DateTimeField(null=True, blank=True)
+    facilitators_away_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -460,3 +484,70 @@ class HandSignal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member.display_name}: {self.get_signal_display()}"
+
+
+class ConsentKind(models.TextChoices):
+    STAND_IN = "stand_in", _("Stand in as facilitator")
+    STEP_ASIDE = "step_aside", _("The facilitator should step aside")
+
+
+class ConsentState(models.TextChoices):
+    OPEN = "open", _("open")
+    ACCEPTED = "accepted", _("accepted")
+    OBJECTED = "objected", _("objected to")
+    WITHDRAWN = "withdrawn", _("withdrawn")
+    LAPSED = "lapsed", _("lapsed")  # the sitting ended first
+
+
+class Consent(models.Model):
+    """A quick consent of the members present: accepted unless someone objects in time.
+
+    `candidate` is the member who offers to stand in, or the facilitator asked to step aside.
+    """
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="consents")
+    kind = models.CharField(max_length=12, choices=ConsentKind.choices)
+    candidate = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+")
+    raised_by = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+")
+    state = models.CharField(max_length=12, choices=ConsentState.choices, default=ConsentState.OPEN)
+    opened_at = models.DateTimeField()
+    closes_at = models.DateTimeField(db_index=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("quick consent")
+        verbose_name_plural = _("quick consents")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["stand_in", "step_aside"]), name="consent_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=[choice.value for choice in ConsentState]),
+                name="consent_state_valid",
+            ),
+            # One question at a time before the members present.
+            models.UniqueConstraint(
+                fields=["meeting"], condition=Q(state="open"), name="consent_one_open_per_sitting"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.candidate.display_name}"
+
+
+class ConsentObjection(models.Model):
+    consent = models.ForeignKey(Consent, on_delete=models.CASCADE, related_name="objections")
+    member = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("objection")
+        verbose_name_plural = _("objections")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["consent", "member"], name="consent_objection_one_per_member"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member.display_name} objects to {self.consent}"

@@ -15,7 +15,12 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from assemblies.access import normalize_join_code, require_active_member, require_facilitator
+from assemblies.access import (
+    normalize_join_code,
+    require_active_member,
+    require_assembly_facilitator,
+    require_facilitator,
+)
 from assemblies.models import (
     NAME_KEY_LENGTH,
     AgendaItem,
@@ -214,7 +219,7 @@ def update_assembly(
     roles_by_decision: bool | None = None,
 ) -> Assembly:
     require_in_assembly(actor, assembly.pk)
-    require_facilitator(actor)
+    require_assembly_facilitator(actor)
     changed = {}
     if roles_by_decision is not None and roles_by_decision != assembly.roles_by_decision:
         if not roles_by_decision:
@@ -422,7 +427,7 @@ def _is_last_facilitator(member: Membership) -> bool:
 def change_role(*, actor: Membership, member: Membership, role: str) -> Membership:
     """A facilitator gives a role, where the assembly lets facilitators give roles."""
     _same_assembly(actor, member)
-    require_facilitator(actor)
+    require_assembly_facilitator(actor)
     if role not in Role.values:
         raise DomainError("invalid_role", _("Unknown role."))
     if Assembly.objects.values_list("roles_by_decision", flat=True).get(pk=member.assembly_id):
@@ -636,7 +641,7 @@ def admit_member(*, actor: Membership, member: Membership) -> Membership:
 @transaction.atomic
 def remove_member(*, actor: Membership, member: Membership) -> Membership:
     _same_assembly(actor, member)
-    require_facilitator(actor)
+    require_assembly_facilitator(actor)
     if member.pk == actor.pk:
         raise Conflict("remove_self", _("Use 'leave' to leave the assembly yourself."))
     if member.role == Role.FACILITATOR and _is_last_facilitator(member):

@@ -292,3 +292,12 @@ TOKEN_CREATE_RATE = env("TOKEN_CREATE_RATE", "10/h")
 
 # Online proposals: how often each server process closes calls whose time has come.
 ONLINE_CLOSE_CHECK_SECONDS = env_float("ONLINE_CLOSE_CHECK_SECONDS", 1.0, minimum=0.01)
+
+# A sitting survives any one person (sittings/stand_in.py): after this long with no
+# facilitator connected, any member may offer to stand in; a quick consent of the members
+# present (a stand-in, or a facilitator asked to step aside) passes when nobody objects
+# within QUICK_CONSENT_SECONDS. Facilitators' connections are noted every
+# FACILITATOR_PRESENCE_SECONDS by each server process.
+FACILITATOR_AWAY_SECONDS = env_float("FACILITATOR_AWAY_SECONDS", 120.0, minimum=1.0)
+QUICK_CONSENT_SECONDS = env_float("QUICK_CONSENT_SECONDS", 60.0, minimum=1.0)
+FACILITATOR_PRESENCE_SECONDS = env_float("FACILITATOR_PRESENCE_SECONDS", 30.0, minimum=0.1)

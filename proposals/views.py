@@ -41,6 +41,7 @@ PAGE_PARTS = {
     "decision",
     "text",
     "sitting",
+    "facilitation",
     "temperature",
     "positions",
     "dissent",

@@ -32,6 +32,7 @@ from assemblies.models import (
     MeetingState,
     Membership,
     MembershipStatus,
+    Role,
     StackEntry,
 )
 from assemblies.rule_text import describe_rule
@@ -43,7 +44,7 @@ from proposals import services as proposal_services
 from proposals.access import get_proposal_in
 from proposals.models import DISCUSSION_PHASES, OPEN_PHASES, Outcome, Phase, Proposal
 from proposals.selectors import decision_of, dissent, tally_for
-from sittings import floor, live, log_text, minutes
+from sittings import floor, live, log_text, minutes, stand_in
 from sittings import services as sitting_services
 
 
@@ -61,6 +62,7 @@ CONSOLE_PARTS = {
     "console-sitting",
     "console-agenda",
     "console-people",
+    "facilitation",
     "log",
 }
 
@@ -99,12 +101,30 @@ def console(request, slug):
             status=MembershipStatus.ACTIVE, joined_via="code"
         ),
         "log": _log(assembly, limit=30),
+        **_sitting_facilitation(meeting),
         "join_url": _join_url(request, assembly),
         "projector_url": request.build_absolute_uri(
             reverse("sittings:projector", args=[assembly.slug]) + f"?key={assembly.projector_key}"
         ),
     }
     return render(request, template, context)
+
+
+def _sitting_facilitation(meeting: Meeting | None) -> dict:
+    """Who facilitates the sitting in session, and whom a facilitator may ask to help."""
+    if meeting is None or meeting.state != MeetingState.IN_SESSION:
+        return {"sitting_facilitators": [], "co_facilitator_choices": []}
+    facilitators = list(stand_in.facilitators_of(meeting))
+    choices = (
+        meeting.assembly.memberships.filter(status=MembershipStatus.ACTIVE, role=Role.PARTICIPANT)
+        .exclude(pk__in=[f.pk for f in facilitators])
+        .order_by("display_name")[:CO_FACILITATOR_CHOICES]
+    )
+    return {"sitting_facilitators": facilitators, "co_facilitator_choices": choices}
+
+
+# Names offered to co-facilitate (the select would not be usable with thousands).
+CO_FACILITATOR_CHOICES = 500
 
 
 def _other_scheduled(assembly: Assembly, meeting: Meeting | None):
@@ -440,7 +460,7 @@ def projector(request, slug):
     )
 
 
-PROJECTOR_PARTS = {"projector-main", "projector-floor"}
+PROJECTOR_PARTS = {"projector-main", "projector-floor", "facilitation"}
 # How many blocks and stand-asides the big screen lists before "and N more".
 PROJECTOR_DISSENT_SHOWN = 3
 

@@ -23,7 +23,7 @@ from core.errors import Conflict, DomainError, NotFound, PermissionDenied, Unava
 from proposals import services as proposal_services
 from proposals.access import get_proposal_in
 from proposals.models import Proposal
-from sittings import batching, floor, live, socket_access
+from sittings import batching, floor, live, presence, socket_access, stand_in
 from sittings.socket_access import SocketIdentity
 
 MAX_FRAME = 16 * 1024
@@ -42,6 +42,9 @@ class BadFrame(DomainError):
 
 def _authorise(user, slug: str, projector_key: str) -> tuple[int, int | None]:
     assembly, member = get_assembly_for_projector(user, slug, projector_key)
+    if member is not None and member.is_facilitator:
+        # A facilitator's page is open again: her sitting is not left without one.
+        stand_in.note_facilitators_connected({member.pk})
     return assembly.pk, member.pk if member else None
 
 
@@ -103,6 +106,7 @@ class AssemblyConsumer(AsyncWebsocketConsumer):
         # Join the group *before* reading the first snapshot: no change can fall between.
         await broadcast.hub().add(self.assembly_id, self)
         live.flusher.ensure_started()
+        presence.ensure_started()
         seq = await broadcast.dirty.current_seq(self.assembly_id)
         hub = broadcast.hub()
         await self.deliver(

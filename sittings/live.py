@@ -41,6 +41,7 @@ from proposals.models import (
     TemperatureCheck,
 )
 from proposals.selectors import dissent_for, readings_for, tallies_for
+from sittings import stand_in
 from sittings.floor import PRIORITY_KINDS, signal_counts, waiting_in_order
 
 logger = logging.getLogger(__name__)
@@ -120,6 +121,29 @@ def meeting_state(meeting: Meeting) -> dict:
         "stack": [_stack_item(entry) for entry in waiting_in_order(meeting)],
         "timer": _timer(meeting),
         "signals": signal_counts(meeting),
+        "facilitation": facilitation_state(meeting),
+    }
+
+
+def facilitation_state(meeting: Meeting) -> dict:
+    """Who facilitates, whether they are all away, and the question put to those present."""
+    consent = stand_in.open_consent(meeting)
+    return {
+        "facilitators": [m.display_name for m in stand_in.facilitators_of(meeting)],
+        "away": meeting.facilitators_away_at is not None,
+        "consent": (
+            {
+                "id": consent.pk,
+                "kind": consent.kind,
+                "candidate": consent.candidate.display_name,
+                "candidate_id": consent.candidate_id,
+                "raised_by": consent.raised_by.display_name,
+                "raised_by_id": consent.raised_by_id,
+                "closes_at": consent.closes_at.isoformat(),
+            }
+            if consent
+            else None
+        ),
     }
 
 

@@ -29,6 +29,42 @@ SENTENCES = {
     "assemblies.assembly.roles_by_facilitators": gettext_lazy(
         "let facilitators give roles again, as decision #{decision} (“{proposal}”) decided"
     ),
+    "assemblies.sitting_facilitator.named": gettext_lazy(
+        "asked {member} to co-facilitate this sitting"
+    ),
+    "assemblies.sitting_facilitator.released": gettext_lazy(
+        "ended the facilitation of this sitting by {member}"
+    ),
+    "assemblies.meeting.facilitators_away": gettext_lazy(
+        "noted that no facilitator had been connected for {seconds} s: any member may offer "
+        "to stand in"
+    ),
+    "assemblies.consent.stand_in_offered": gettext_lazy(
+        "offered to facilitate this sitting until it ends (accepted unless a member present "
+        "objects within {seconds} s)"
+    ),
+    "assemblies.consent.step_aside_asked": gettext_lazy(
+        "raised a point of process: {member} should step aside as facilitator (accepted "
+        "unless a member present objects within {seconds} s)"
+    ),
+    "assemblies.consent.stand_in_objected": gettext_lazy(
+        "objected to {member} standing in as facilitator"
+    ),
+    "assemblies.consent.step_aside_objected": gettext_lazy(
+        "objected to {member} stepping aside as facilitator"
+    ),
+    "assemblies.consent.stand_in_withdrawn": gettext_lazy("withdrew the offer to stand in"),
+    "assemblies.consent.step_aside_withdrawn": gettext_lazy(
+        "withdrew the point of process about {member} stepping aside"
+    ),
+    "assemblies.consent.stand_in_accepted": gettext_lazy(
+        "made {member} a facilitator of this sitting until it ends: nobody present objected "
+        "within {seconds} s"
+    ),
+    "assemblies.consent.step_aside_accepted": gettext_lazy(
+        "asked {member} to step aside as facilitator for the rest of this sitting: nobody "
+        "present objected within {seconds} s"
+    ),
     "assemblies.member.admitted": gettext_lazy("admitted {member}"),
     "assemblies.member.removed": gettext_lazy("removed {member}"),
     "assemblies.join_code.rotated": gettext_lazy("changed the join code"),

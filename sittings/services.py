@@ -9,8 +9,15 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from assemblies.access import require_facilitator
-from assemblies.models import AgendaItem, Assembly, Meeting, MeetingState, Membership
+from assemblies.access import require_assembly_facilitator, require_facilitator
+from assemblies.models import (
+    AgendaItem,
+    Assembly,
+    ConsentState,
+    Meeting,
+    MeetingState,
+    Membership,
+)
 from assemblies.services import append_to_agenda, record_action, require_in_assembly
 from core.errors import Conflict, DomainError, NotFound
 from core.events import publish_on_commit
@@ -47,7 +54,7 @@ def schedule_meeting(
     location: str = "",
 ) -> Meeting:
     require_in_assembly(actor, assembly.pk)
-    require_facilitator(actor)
+    require_assembly_facilitator(actor)
     title = " ".join((title or "").split())
     if not has_visible(title):
         raise DomainError("title_required", _("A sitting needs a title."))
@@ -90,8 +97,8 @@ def start_meeting(*, actor: Membership, meeting: Meeting) -> Meeting:
     if Meeting.objects.filter(assembly=meeting.assembly, state=MeetingState.IN_SESSION).exists():
         raise Conflict("meeting_in_session", _("Another sitting is in session: adjourn it first."))
     meeting.state = MeetingState.IN_SESSION
-    meeting.started_at = timezone.now()
-    meeting.save(update_fields=["state", "started_at"])
+    meeting.started_at = meeting.facilitator_seen_at = timezone.now()
+    meeting.save(update_fields=["state", "started_at", "facilitator_seen_at"])
     log(meeting, actor, "assemblies.meeting.started")
     publish(meeting, "meeting")
     return meeting
@@ -108,6 +115,12 @@ def adjourn_meeting(*, actor: Membership, meeting: Meeting) -> Meeting:
     meeting.ended_at = timezone.now()
     meeting.timer_started_at = None
     meeting.save(update_fields=["state", "ended_at", "timer_started_at"])
+    # Who facilitated this sitting without the role, or stepped aside at it, is done.
+    Membership.objects.filter(facilitates_sitting=meeting).update(facilitates_sitting=None)
+    Membership.objects.filter(stepped_aside_from=meeting).update(stepped_aside_from=None)
+    meeting.consents.filter(state=ConsentState.OPEN).update(
+        state=ConsentState.LAPSED, settled_at=meeting.ended_at
+    )
     log(meeting, actor, "assemblies.meeting.adjourned")
     publish(meeting, "meeting")
     return meeting

@@ -20,7 +20,7 @@ from assemblies import services as assembly_services
 from assemblies.models import LogEntry
 from proposals import services as proposal_services
 from proposals.models import Phase, Proposal
-from sittings import floor
+from sittings import floor, stand_in
 from sittings import services as sitting_services
 
 SERVICE_MODULES = [
@@ -32,9 +32,9 @@ SERVICE_MODULES = [
     "proposals.services.decisions",
     "sittings.services",
     "sittings.floor",
-    # "sittings.stand_in",
+    "sittings.stand_in",
 ]
-GATES = {"require_facilitator"}
+GATES = {"require_facilitator", "require_assembly_facilitator"}
 
 
 def _called_names(function: ast.FunctionDef) -> set[str]:
@@ -118,6 +118,9 @@ ACTS = {
     "assemblies.services.change_role": lambda s: assembly_services.change_role(
         actor=s.fac, member=s.pat, role="observer"
     ),
+    "assemblies.services.give_roles": lambda s: assembly_services.give_roles(
+        actor=s.fac, changes=[(s.pat, "observer")]
+    ),
     "assemblies.services.admit_member": lambda s: assembly_services.admit_member(
         actor=s.fac, member=s.pending()
     ),
@@ -191,7 +194,19 @@ ACTS = {
         actor=s.fac, meeting=s.meeting, display_name="Someone in the hall"
     ),
 }
-EXTRA_ACTS: dict = {}
+
+
+def _co_facilitator(s: Sitting):
+    return stand_in.name_sitting_facilitator(actor=s.fac, meeting=s.meeting, member=s.pat)
+
+
+EXTRA_ACTS = {
+    "sittings.stand_in.name_sitting_facilitator": _co_facilitator,
+    "sittings.stand_in.release_sitting_facilitator": lambda s: stand_in.release_sitting_facilitator(
+        actor=s.fac, meeting=s.meeting, member=_co_facilitator(s)
+    ),
+}
+ACTS.update(EXTRA_ACTS)
 
 
 def test_every_facilitator_service_is_enumerated():

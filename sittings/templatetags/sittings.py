@@ -1,13 +1,17 @@
-"""`{% sitting_panel %}`: the floor of the sitting in session, on any page of an assembly.
+"""`{% sitting_panel %}` and `{% facilitation_panel %}`: the sitting in session, on any page.
 
 The pages below this app (the proposal page) show the panel without importing the live
 layer: the template asks for it, and the view has already authorised `assembly`.
 """
 
+import math
+from datetime import datetime
+
 from django import template
+from django.utils import timezone
 
 from assemblies.models import Meeting, MeetingState, StackKind
-from sittings import live
+from sittings import live, stand_in
 
 register = template.Library()
 
@@ -20,6 +24,33 @@ def sitting_panel(context):
         "member": context.get("member"),
         "sitting": live.sitting_for(assembly.pk),
     }
+
+
+@register.inclusion_tag("sittings/includes/facilitation.html", takes_context=True)
+def facilitation_panel(context, projector=False):
+    """Who facilitates the sitting in session, and the question put to the members present."""
+    assembly, member = context["assembly"], context.get("member")
+    meeting = Meeting.objects.filter(assembly=assembly, state=MeetingState.IN_SESSION).first()
+    state = live.facilitation_state(meeting) if meeting else None
+    consent = state and state["consent"]
+    facilitators = list(stand_in.facilitators_of(meeting)) if meeting else []
+    return {
+        "assembly": assembly,
+        "member": member,
+        "meeting": meeting,
+        "facilitation": state,
+        "consent": consent,
+        "seconds_left": _seconds_left(consent["closes_at"]) if consent else None,
+        "facilitators": facilitators,
+        "step_aside_choices": [f for f in facilitators if member is None or f.pk != member.pk],
+        # Back to the page itself after a form post, never to one of its live parts.
+        "next": context["request"].path if "request" in context else "",
+        "projector": projector,
+    }
+
+
+def _seconds_left(iso: str) -> int:
+    return max(0, math.ceil((datetime.fromisoformat(iso) - timezone.now()).total_seconds()))
 
 
 @register.inclusion_tag("sittings/includes/floor_notice.html", takes_context=True)

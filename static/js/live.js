@@ -58,7 +58,8 @@ const PART_KEYS = {
   meeting: (f, p, m) => [m && m.id, m && m.current_proposal, f.proposals.map((x) => [x.id, x.phase])],
   proposals: (f) => f.proposals.map((x) => [x.id, x.phase, x.title]),
   decisions: (f) => f.proposals.map((x) => [x.id, x.outcome]),
-  "console-sitting": (f, p, m) => [m && m.id, m && m.state],
+  "console-sitting": (f, p, m) => [m && m.id, m && m.state, m && m.facilitation && m.facilitation.facilitators],
+  facilitation: (f, p, m) => m && m.facilitation && [m.facilitation.facilitators, m.facilitation.away, m.facilitation.consent && m.facilitation.consent.id],
   "console-agenda": (f, p, m) => [m && m.current_proposal, f.proposals.map((x) => [x.id, x.phase, x.title])],
   "console-floor": (f, p, m) => [m && m.current_proposal, p && [p.phase, p.revision, Boolean(p.temperature), p.outcome, p.blocks, p.stand_asides]],
   "console-stack": (f, p, m) => m && [m.progressive_stack, m.speaker && m.speaker.id, m.stack.map((e) => [e.id, e.kind, e.priority])],
@@ -394,6 +395,21 @@ function countdown() {
 
   return { set };
 }
+
+// A question to the members present shows the time left to object, counted from what the
+// server said when the part was rendered (not the device's clock, which may be wrong).
+function countQuestionDeadlines() {
+  const now = Date.now();
+  for (const node of document.querySelectorAll("[data-seconds-left]")) {
+    if (!node.dataset.deadlineLocal) {
+      node.dataset.deadlineLocal = String(now + Number(node.dataset.secondsLeft) * 1000);
+    }
+    const left = Math.max(0, Math.ceil((Number(node.dataset.deadlineLocal) - now) / 1000));
+    node.textContent = formatSeconds(left);
+  }
+}
+setInterval(countQuestionDeadlines, 500);
+document.addEventListener("DOMContentLoaded", countQuestionDeadlines);
 
 function formatSeconds(total) {
   const minutes = Math.floor(total / 60);
