@@ -60,6 +60,28 @@ urlpatterns = [
     path(M + "start/", sittings_api.MeetingStart.as_view(), name="meeting-start"),
     path(M + "adjourn/", sittings_api.MeetingAdjourn.as_view(), name="meeting-adjourn"),
     path(M + "agenda/", sittings_api.MeetingAgenda.as_view(), name="meeting-agenda"),
+    path(
+        M + "facilitators/",
+        sittings_api.MeetingFacilitation.as_view(),
+        name="meeting-facilitation",
+    ),
+    path(
+        M + "facilitators/<int:member_id>/",
+        sittings_api.MeetingFacilitatorRelease.as_view(),
+        name="meeting-facilitator",
+    ),
+    path(M + "stand-in/", sittings_api.MeetingStandIn.as_view(), name="meeting-stand-in"),
+    path(M + "step-aside/", sittings_api.MeetingStepAside.as_view(), name="meeting-step-aside"),
+    path(
+        "consents/<int:consent_id>/object/",
+        sittings_api.ConsentObject.as_view(),
+        name="consent-object",
+    ),
+    path(
+        "consents/<int:consent_id>/withdraw/",
+        sittings_api.ConsentWithdraw.as_view(),
+        name="consent-withdraw",
+    ),
     path(M + "minutes.md", sittings_api.MeetingMinutes.as_view(), name="meeting-minutes"),
     path(P, proposals_api.ProposalDetail.as_view(), name="proposal"),
     path(P + "revisions/", proposals_api.ProposalRevisions.as_view(), name="revisions"),

@@ -234,6 +234,7 @@ SPECTACULAR_SETTINGS = {
         "PositionKindEnum": "proposals.models.PositionKind.choices",
         "CommentKindEnum": "proposals.models.CommentKind.choices",
         "OutcomeEnum": "proposals.models.Outcome.choices",
+        "RoleEnum": "assemblies.models.Role.choices",
     },
 }
 

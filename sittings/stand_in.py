@@ -19,7 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from assemblies.access import require_facilitator, require_participant
+from assemblies.access import require_active_member, require_facilitator, require_participant
 from assemblies.models import (
     Consent,
     ConsentKind,
@@ -98,6 +98,7 @@ def name_sitting_facilitator(*, actor: Membership, meeting: Meeting, member: Mem
 @transaction.atomic
 def release_sitting_facilitator(*, actor: Membership, meeting: Meeting, member: Membership):
     """A facilitator (or the member herself) ends a facilitation for this sitting only."""
+    require_active_member(actor)
     if actor.pk != member.pk:
         require_facilitator(actor)
     meeting = _in_session(actor, meeting)
