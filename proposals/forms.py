@@ -121,7 +121,7 @@ class RolesForm(forms.Form):
         required=False,
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("Optional. It goes into the proposal's text, under the changes."),
+        help_text=_("It goes into the proposal's text, under the changes."),
     )
     roles_by_facilitators = forms.BooleanField(
         label=_("Also let facilitators give roles again, without a decision"),

@@ -8,7 +8,9 @@ import math
 from datetime import datetime
 
 from django import template
+from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from assemblies.models import Meeting, MeetingState, StackKind
 from sittings import live, stand_in
@@ -46,7 +48,18 @@ def facilitation_panel(context, projector=False):
         # Back to the page itself after a form post, never to one of its live parts.
         "next": context["request"].path if "request" in context else "",
         "projector": projector,
+        "away_for": _duration(settings.FACILITATOR_AWAY_SECONDS),
+        "consent_window": _duration(settings.QUICK_CONSENT_SECONDS),
     }
+
+
+def _duration(seconds: float) -> str:
+    """“2 minutes”, “1 minute”, “45 seconds”, in the reader's language."""
+    seconds = round(seconds)
+    if seconds % 60 == 0:
+        minutes = seconds // 60
+        return ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes}
+    return ngettext("%(n)d second", "%(n)d seconds", seconds) % {"n": seconds}
 
 
 def _seconds_left(iso: str) -> int:
