@@ -294,3 +294,57 @@ def test_the_page_refuses_nonsense_without_a_500(assembly, meeting, ana):
         client.get(reverse("sittings:facilitation", args=[assembly.slug, "offer"])).status_code
         == 405
     )
+
+
+# --- the stand-in's boundaries, from outside ---------------------------------------------------
+
+
+def _stand_in(meeting, member):
+    meeting = _gone(meeting)
+    _settle(stand_in.offer_to_stand_in(actor=member, meeting=meeting))
+    return _fresh(member)
+
+
+def test_a_stand_in_gets_the_console_without_the_assemblys_own_acts(assembly, meeting, ana):
+    ana = _stand_in(meeting, ana)
+    page = _client(ana).get(reverse("sittings:console", args=[assembly.slug]))
+    assert page.status_code == 200
+    assert "Schedule a sitting" not in page.text and "Change the join code" in page.text
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("patch", "api:assembly", {"name": "Taken over"}),
+        ("post", "api:members", {"member_id": 0, "role": "observer"}),
+        ("post", "api:meetings", {"title": "Next week"}),
+    ],
+)
+def test_a_stand_in_cannot_do_what_only_the_assemblys_facilitators_do(
+    assembly, meeting, ana, participant, method, path, body
+):
+    from rest_framework.test import APIClient
+
+    ana = _stand_in(meeting, ana)
+    client = APIClient()
+    client.force_authenticate(ana.user)
+    body = {**body, "member_id": participant.pk} if "member_id" in body else body
+    before = db_state()
+    response = getattr(client, method)(reverse(path, args=[assembly.slug]), body, format="json")
+    assert response.status_code == 403, response.content
+    assert response.json()["code"] == "not_assembly_facilitator"
+    assert db_state() == before
+
+
+def test_a_stand_in_stops_with_the_sitting_over_the_api(assembly, meeting, ana, participant):
+    from rest_framework.test import APIClient
+
+    ana = _stand_in(meeting, ana)
+    client = APIClient()
+    client.force_authenticate(ana.user)
+    assert client.post(reverse("api:meeting-adjourn", args=[meeting.pk])).status_code == 200
+    later = sitting_services.schedule_meeting(
+        actor=_fresh(assembly.memberships.get(display_name="Fran")), assembly=assembly, title="B"
+    )
+    response = client.post(reverse("api:meeting-start", args=[later.pk]))
+    assert response.status_code == 403 and response.json()["code"] == "not_facilitator"
