@@ -1,10 +1,17 @@
-"""Operational endpoints."""
+"""Operational endpoints, and what makes the site an installable app that works offline."""
+
+import hashlib
+import json
 
 import redis
 from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
 from django.templatetags.static import static
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET, require_safe
 
@@ -52,3 +59,72 @@ def favicon(request):
     A temporary redirect, so a new hashed name after a deployment is picked up within a day.
     """
     return HttpResponseRedirect(static("favicon.svg"))
+
+
+# --- the installable app: manifest, service worker, the page shown offline -----------------
+
+# What the service worker keeps from its installation on: the styles, scripts and icons, and
+# the page it shows for an address this phone never opened (docs/offline.md).
+PRECACHED_STATIC = [
+    "css/multitude.css",
+    "js/live.js",
+    "js/offline.js",
+    "vendor/htmx.min.js",
+    "favicon.svg",
+    "icons/icon-192.png",
+]
+
+
+@require_safe
+def manifest(request):
+    """The web app manifest: Multitude can be installed on a phone's home screen."""
+    icons = [
+        {"src": static(f"icons/{kind}-{size}.png"), "sizes": f"{size}x{size}", "type": "image/png"}
+        | ({"purpose": "maskable"} if kind == "maskable" else {})
+        for kind in ("icon", "maskable")
+        for size in (192, 512)
+    ]
+    body = {
+        "name": "Multitude",
+        "short_name": "Multitude",
+        "description": _("Consensus decision-making for general assemblies."),
+        "lang": get_language(),
+        "start_url": "/",
+        "scope": "/",
+        "display": "standalone",
+        "background_color": "#ffffff",
+        "theme_color": "#0b5394",
+        "icons": [*icons, {"src": static("favicon.svg"), "sizes": "any", "type": "image/svg+xml"}],
+    }
+    return JsonResponse(body, content_type="application/manifest+json")
+
+
+@require_safe
+def service_worker(request):
+    """The service worker, at the root so that it may serve every page of the site.
+
+    Rendered so that it names the static files by their hashed names; its version changes
+    with them, and a new version replaces the old caches.
+    """
+    precache = [static(name) for name in PRECACHED_STATIC] + [reverse("offline")]
+    version = hashlib.sha256("\n".join(precache).encode()).hexdigest()[:12]
+    response = render(
+        request,
+        "pwa/sw.js",
+        {
+            "version": version,
+            "precache": json.dumps(precache),
+            "static_prefix": json.dumps(settings.STATIC_URL),
+            "offline_url": json.dumps(reverse("offline")),
+        },
+        content_type="text/javascript; charset=utf-8",
+    )
+    response["Cache-Control"] = "no-cache"
+    response["Service-Worker-Allowed"] = "/"
+    return response
+
+
+@require_safe
+def offline(request):
+    """What the service worker shows for a page this phone has never opened, offline."""
+    return render(request, "pwa/offline.html")

@@ -76,6 +76,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "sittings.context_processors.live_labels",
+                "core.context_processors.outbox_labels",
             ],
         },
     },

@@ -4,7 +4,7 @@ from django.urls import include, path
 
 from assemblies.views import LoginView, account, api_token_create, api_token_revoke, signup
 from core.auth_limits import LimitedAdminAuthenticationForm
-from core.views import favicon, health
+from core.views import favicon, health, manifest, offline, service_worker
 from sittings.views import home
 
 # The admin's login is under the same guessing limits as the site's.
@@ -14,6 +14,9 @@ urlpatterns = [
     path("", home, name="home"),
     path("healthz", health, name="health"),
     path("favicon.ico", favicon, name="favicon"),
+    path("manifest.webmanifest", manifest, name="manifest"),
+    path("sw.js", service_worker, name="service_worker"),
+    path("offline/", offline, name="offline"),
     path("login/", LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("signup/", signup, name="signup"),

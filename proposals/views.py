@@ -4,6 +4,7 @@ Without JavaScript each form POSTs and redirects; with htmx (hx-boost) the same 
 swap the page in place. A refusal re-renders the page with the message on its field.
 """
 
+import uuid
 from functools import wraps
 
 from django.contrib import messages
@@ -65,6 +66,9 @@ def _page(request, proposal: Proposal, member: Membership | None, status=200, **
     my_position = selectors.current_position_of(proposal, member)
     revision = proposal.revisions.get(number=proposal.revision_number)
     initial = {"kind": my_position.kind} if my_position else {}
+    # One id per rendered form: a form posted twice (or sent again from the offline outbox)
+    # is applied once.
+    initial["request_id"] = f"form-{uuid.uuid4().hex}"
     if my_position and my_position.reason:
         initial[f"reason_{my_position.kind}"] = my_position.reason  # its own kind's box only
     context = {

@@ -4,6 +4,8 @@
 // Only plain numbers (counts, the timer, hand signals) are written directly from the
 // snapshot. Protocol: docs/live-protocol.md. No build step, no dependencies.
 
+import { drainSocketMessages, queueSocketMessage } from "./offline.js";
+
 let current = null;
 let currentKey = null;
 
@@ -35,8 +37,9 @@ document.addEventListener("htmx:afterSettle", () => {
 document.addEventListener("click", (event) => {
   const button = event.target.closest("[data-signal], [data-stack-action]");
   if (!button || !current) return;
-  if (button.dataset.signal) current.send({ type: "signal", signal: button.dataset.signal });
-  else current.send({ type: "stack", action: button.dataset.stackAction, kind: button.dataset.stackKind || "" });
+  const label = button.textContent.trim();
+  if (button.dataset.signal) current.send({ type: "signal", signal: button.dataset.signal }, label);
+  else current.send({ type: "stack", action: button.dataset.stackAction, kind: button.dataset.stackKind || "" }, label);
 });
 
 // What each part of a page depends on, read from a snapshot. A part is fetched again when
@@ -81,6 +84,8 @@ function start(initialRoot) {
   let stopped = false;
   let lastFrame = null;
   let state = "offline";
+  let reconnectTimer = null;
+  let everOpen = false; // once live, the controls stay: offline, what they do waits
   const keys = {}; // part name -> key of the state it shows
   const parts = partFetcher(() => applyNumbers(lastFrame));
   const timer = countdown();
@@ -95,17 +100,24 @@ function start(initialRoot) {
 
   function connect() {
     if (!("WebSocket" in window)) return fallBack();
+    clearTimeout(reconnectTimer);
+    if (socket && socket.readyState <= WebSocket.OPEN) return; // one connection at a time
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    socket = new WebSocket(`${scheme}//${location.host}${root.dataset.liveUrl}`);
-    socket.addEventListener("open", () => {
+    const ws = new WebSocket(`${scheme}//${location.host}${root.dataset.liveUrl}`);
+    socket = ws;
+    ws.addEventListener("open", () => {
       attempts = 0;
       lastSeq = -1; // a new connection starts from its first snapshot
+      everOpen = true;
       stopFallback();
       setStatus("live");
       showControls(true);
+      // What was asked while the connection was down goes now, with its own request id.
+      drainSocketMessages((message) => ws.send(JSON.stringify(message)));
     });
-    socket.addEventListener("message", (event) => onFrame(JSON.parse(event.data)));
-    socket.addEventListener("close", (event) => {
+    ws.addEventListener("message", (event) => onFrame(JSON.parse(event.data)));
+    ws.addEventListener("close", (event) => {
+      if (ws !== socket) return; // an earlier connection, already replaced
       showControls(false);
       if (stopped) return;
       if (event.code === 4403) return setStatus("offline");
@@ -119,7 +131,7 @@ function start(initialRoot) {
     if (attempts > 6) fallBack();
     // Exponential backoff with full jitter, so a thousand phones do not return at once.
     const ceiling = Math.min(30000, 500 * 2 ** attempts);
-    setTimeout(connect, ceiling / 2 + Math.random() * (ceiling / 2));
+    reconnectTimer = setTimeout(connect, ceiling / 2 + Math.random() * (ceiling / 2));
   }
 
   function fallBack() {
@@ -220,15 +232,15 @@ function start(initialRoot) {
     timer.set(meeting.timer);
   }
 
-  function send(message) {
-    if (!socket || socket.readyState !== WebSocket.OPEN) return feedback(labels.status.reconnecting);
+  function send(message, label = "") {
+    if (!socket || socket.readyState !== WebSocket.OPEN) return queueSocketMessage(message, label);
     requestCounter += 1;
     socket.send(JSON.stringify({ ...message, request_id: `web-${Date.now()}-${requestCounter}` }));
   }
 
   function showControls(visible) {
     for (const controls of document.querySelectorAll("[data-live-controls]")) {
-      controls.hidden = !visible || !root.hasAttribute("data-can-act");
+      controls.hidden = !(visible || everOpen) || !root.hasAttribute("data-can-act");
     }
   }
 
@@ -255,9 +267,23 @@ function start(initialRoot) {
     }
   }
 
+  // A position kept offline was recorded: the page shows it (the socket says so too, later).
+  document.addEventListener("multitude:position-sent", () => stopped || parts.refresh("positions"));
+
   document.addEventListener("multitude:part-swapped", () => {
     setStatus(state);
     showControls(Boolean(socket && socket.readyState === WebSocket.OPEN));
+  });
+
+  // The phone says it lost its network: do not wait for the socket to time out (a dead
+  // mobile network can keep it "open" for minutes); come back as soon as it returns.
+  window.addEventListener("offline", () => {
+    if (!stopped && socket && socket.readyState <= WebSocket.OPEN) socket.close();
+  });
+  window.addEventListener("online", () => {
+    if (stopped || (socket && socket.readyState <= WebSocket.OPEN)) return;
+    attempts = 0;
+    connect();
   });
 
   connect();
