@@ -209,3 +209,7 @@ def recent_decisions(assembly: Assembly, limit: int = 50):
         .select_related("proposal")
         .order_by("-sequence")[:limit]
     )
+
+
+def decision_count(assembly) -> int:
+    return Decision.objects.filter(assembly=assembly).count()

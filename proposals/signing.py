@@ -68,8 +68,10 @@ def private_key() -> Ed25519PrivateKey:
 
 
 def public_key_bytes() -> bytes:
-    return private_key().public_key().public_bytes(
-        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    return (
+        private_key()
+        .public_key()
+        .public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     )
 
 

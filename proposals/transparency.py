@@ -8,6 +8,7 @@ kept (docs/history-verification.md).
 """
 
 import base64
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.utils import timezone
@@ -143,21 +144,34 @@ def consistency(assembly, *, first: int, second: int) -> dict | None:
     }
 
 
-def disagreement(assembly, earlier: dict) -> str | None:
+@dataclass(frozen=True)
+class Disagreement:
+    """How the database's decisions fail to extend a signed head: a code and its numbers."""
+
+    code: str  # "shortened", "rewritten" or "unsigned"
+    tree_size: int
+    held: int
+    message: str
+
+
+def disagreement(assembly, earlier: dict) -> Disagreement | None:
     """Why the database's decisions do not extend a head this server signed, or None.
 
     The heads table may have been rewritten too, so only the decisions and the key count.
     """
     hashes = leaf_hashes(assembly.pk)
-    size = earlier["tree_size"]
-    if size > len(hashes):
-        return f"the database holds {len(hashes)} decisions, the head covers {size}"
+    size, held = earlier["tree_size"], len(hashes)
+    if size > held:
+        message = f"the database holds {held} decisions, the head covers {size}"
+        return Disagreement("shortened", size, held, message)
     if merkle.root_hash(hashes[:size]).hex() != earlier["root_hash"]:
-        return f"the first {size} decisions no longer hash to the head's root"
+        message = f"the first {size} decisions no longer hash to the head's root"
+        return Disagreement("rewritten", size, held, message)
     latest = latest_head(assembly)
     covered = latest.tree_size if latest else 0
-    if len(hashes) > covered:
-        return f"decision #{covered + 1} is covered by no signed tree head"
+    if held > covered:
+        message = f"decision #{covered + 1} is covered by no signed tree head"
+        return Disagreement("unsigned", covered + 1, held, message)
     return None
 
 

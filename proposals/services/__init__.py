@@ -20,6 +20,7 @@ from proposals.services.lifecycle import (
     submit_proposal,
     table_proposal,
 )
+from proposals.services.monitoring import report_inconsistent_history
 from proposals.services.positions import PositionRequest, take_position, take_positions
 from proposals.services.temperature import (
     close_temperature_check,
@@ -44,6 +45,7 @@ __all__ = [
     "give_reading",
     "open_temperature_check",
     "reading_counts",
+    "report_inconsistent_history",
     "revise_proposal",
     "set_phase",
     "submit_proposal",

@@ -85,10 +85,28 @@ def test_it_names_a_removed_record(downloaded):
 def test_it_detects_truncation_with_an_expected_head(downloaded):
     head = json.loads(downloaded.read_text())["decisions"][-1]["digest"]
     assert run(downloaded, "--expect-head", head).returncode == 0
-    tamper(downloaded, lambda decisions: decisions.pop())
+    document = json.loads(downloaded.read_text())
+    document["decisions"].pop()
+    del document["tree_head"]  # as a file exported before tree heads existed
+    downloaded.write_text(json.dumps(document, ensure_ascii=False))
     result = run(downloaded, "--expect-head", head)
     assert result.returncode == 1
+    assert "no decision has the digest" in result.stderr
     assert "ends at" in result.stderr
+
+
+def test_it_accepts_any_earlier_digest_as_an_expected_head(downloaded):
+    """A head noted at an earlier sitting stays valid after later decisions."""
+    earlier = json.loads(downloaded.read_text())["decisions"][0]["digest"]
+    result = run(downloaded, "--expect-head", earlier)
+    assert result.returncode == 0, result.stderr
+
+
+def test_it_names_a_truncation_its_own_tree_head_covers(downloaded):
+    tamper(downloaded, lambda decisions: decisions.pop())
+    result = run(downloaded)
+    assert result.returncode == 1
+    assert "the tree head (3 decisions): the file holds only 2 decisions" in result.stderr
 
 
 def test_it_refuses_unreadable_files(tmp_path):
