@@ -33,7 +33,7 @@ def test_it_hashes_leaves_and_nodes_with_the_rfc_prefixes():
     assert merkle.root_hash([]) == hashlib.sha256(b"").digest()
 
 
-@pytest.mark.parametrize("n", range(0, 34))
+@pytest.mark.parametrize("n", range(34))
 def test_it_computes_the_root_of_rfc_9162(n):
     assert merkle.root_hash(_hashes(n)) == _reference_root(_hashes(n))
 
@@ -54,7 +54,7 @@ def test_it_proves_and_verifies_every_inclusion(n):
 def test_it_proves_and_verifies_every_consistency(n):
     hashes = _hashes(n)
     new_root = merkle.root_hash(hashes)
-    for m in range(0, n + 1):
+    for m in range(n + 1):
         old_root = merkle.root_hash(hashes[:m])
         proof = merkle.consistency_proof(m, hashes)
         assert merkle.verify_consistency(m, n, old_root, new_root, proof), (m, n)
