@@ -160,7 +160,7 @@ function createMonitor(initialBanner) {
   }
 
   async function report(head) {
-    if (!head || !banner.dataset.canReport) return;
+    if (!head || !("canReport" in banner.dataset)) return;
     const response = await fetch(`${api}history-reports/`, {
       method: "POST",
       credentials: "same-origin",
