@@ -2,7 +2,8 @@
 
 One module per job: `lifecycle` (submit, revise, phases, the call, tabling), `discussion`
 (questions, concerns, amendments), `temperature`, `positions` (the one check and writer of
-positions), `decisions` (closing, withdrawing, the decision record). `_common` holds the
+positions), `decisions` (closing, withdrawing, the decision record and its signed tree head),
+`monitoring` (reports of a history that no longer extends a kept head). `_common` holds the
 lock protocol they share. Import the acts from here.
 """
 

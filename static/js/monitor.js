@@ -10,6 +10,7 @@ const STORE = "multitude.treeHead.";
 const encoder = new TextEncoder();
 
 let monitor = null;
+let visited = null;
 
 function boot() {
   const banner = document.querySelector("[data-history-warning]");
@@ -17,6 +18,10 @@ function boot() {
   if (!slug) return;
   if (!monitor || monitor.slug !== slug) monitor = createMonitor(banner);
   else monitor.rebind(banner);
+  // A visit is a new page; the swaps of live parts within a page are not (they come with
+  // every tally change, and the snapshots that cause them carry the head anyway).
+  if (visited === location.pathname) return;
+  visited = location.pathname;
   monitor.check();
 }
 
@@ -83,9 +88,15 @@ function createMonitor(initialBanner) {
     return running;
   }
 
+  let lastSeen = null;
+
   function seen(head) {
+    // Snapshots come often (every second while hand signals fade): check each new head once.
+    const key = `${head.tree_size}:${head.root_hash}`;
     const kept = stored();
-    if (!kept || kept.tree_size !== head.tree_size || kept.root_hash !== head.root_hash) check();
+    if (key === lastSeen || (kept && `${kept.tree_size}:${kept.root_hash}` === key)) return;
+    lastSeen = key;
+    check();
   }
 
   async function checkOnce() {
