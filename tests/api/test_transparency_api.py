@@ -187,3 +187,17 @@ def test_history_json_carries_its_signed_head(three, client_as):
     ]
     assert merkle.root_hash(hashes).hex() == head["root_hash"]
     assert document["public_key"]["key_id"] == head["key_id"]
+
+
+def test_reports_from_heads_of_every_size_write_one_line(three, client_as, participant, observer):
+    heads = [client_as(None).get(A + f"tree-heads/{size}/").json() for size in (1, 2, 3)]
+    from tests.fixtures.tampering import rehash_after_editing_first
+
+    rehash_after_editing_first(three)
+    answers = [
+        client_as(who).post(A + "history-reports/", {"head": head}, format="json").status_code
+        for who in (participant, observer)
+        for head in heads
+    ]
+    assert answers == [201, 200, 200, 200, 200, 200]
+    assert LogEntry.objects.filter(action="proposals.history.rewritten").count() == 1
