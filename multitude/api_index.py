@@ -35,6 +35,20 @@ RESOURCES = [
     ("positions", "api:positions", ("proposal_id",), "Current positions; POST takes one."),
     ("decisions", "api:decisions", ("slug",), "An assembly's decisions, newest first."),
     ("decision", "api:decision", ("decision_id",), "A decision with its full record and digest."),
+    ("tree-head", "api:tree-head", ("slug",), "The newest signed tree head of the decisions."),
+    (
+        "inclusion-proof",
+        "api:inclusion-proof",
+        ("slug",),
+        "?sequence=&tree_size=: a decision's leaf and audit path (RFC 9162).",
+    ),
+    (
+        "consistency-proof",
+        "api:consistency-proof",
+        ("slug",),
+        "?first=&second=: proof that a later tree extends an earlier one (RFC 9162).",
+    ),
+    ("public-key", "api:public-key", (), "The Ed25519 key that signs the tree heads."),
 ]
 
 # (name, URL name, arguments, media type, what it is)
@@ -66,6 +80,13 @@ EXPORTS = [
         ("slug",),
         "application/json",
         "Popolo: the assembly with its motions, vote events and votes.",
+    ),
+    (
+        "receipt.json",
+        "api:decision-receipt",
+        ("decision_id",),
+        "application/json",
+        "Your receipt for your position in a decision: leaf, inclusion proof, signed head.",
     ),
     (
         "minutes.md",

@@ -56,6 +56,18 @@ urlpatterns = [
     path(A + "positions.csv", proposals_api.PositionsCsv.as_view(), name="positions-csv"),
     path(A + "history.json", proposals_api.HistoryJson.as_view(), name="history-json"),
     path(A + "popolo.json", proposals_api.PopoloJson.as_view(), name="popolo-json"),
+    path(A + "tree-head/", proposals_api.CurrentTreeHead.as_view(), name="tree-head"),
+    path(
+        A + "tree-heads/<int:tree_size>/", proposals_api.TreeHeadAt.as_view(), name="tree-head-at"
+    ),
+    path(A + "proofs/inclusion/", proposals_api.InclusionProof.as_view(), name="inclusion-proof"),
+    path(
+        A + "proofs/consistency/",
+        proposals_api.ConsistencyProof.as_view(),
+        name="consistency-proof",
+    ),
+    path(A + "history-reports/", proposals_api.HistoryReports.as_view(), name="history-reports"),
+    path("history/public-key/", proposals_api.HistoryPublicKey.as_view(), name="public-key"),
     path(M, sittings_api.MeetingDetail.as_view(), name="meeting"),
     path(M + "start/", sittings_api.MeetingStart.as_view(), name="meeting-start"),
     path(M + "adjourn/", sittings_api.MeetingAdjourn.as_view(), name="meeting-adjourn"),
@@ -107,6 +119,11 @@ urlpatterns = [
         name="amendment-decline",
     ),
     path("decisions/<int:decision_id>/", proposals_api.DecisionDetail.as_view(), name="decision"),
+    path(
+        "decisions/<int:decision_id>/receipt.json",
+        proposals_api.DecisionReceipt.as_view(),
+        name="decision-receipt",
+    ),
     # Anything else under /api/v1/ (newlines included) answers JSON, not the HTML 404 page.
     re_path(r"^(?P<rest>[\s\S]*)$", not_found),
 ]

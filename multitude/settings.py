@@ -18,6 +18,10 @@ VAR_DIR = BASE_DIR / "var"
 DEBUG = env_bool("DEBUG", False)
 _DEV_SECRET = "django-insecure-multitude-embedded-default-only-for-local-development"
 SECRET_KEY = env("SECRET_KEY") or _DEV_SECRET
+# The Ed25519 key that signs the history's tree heads (docs/security.md): base64 of the
+# 32-byte private key, or a PEM. Unset, a development key is derived from SECRET_KEY, and a
+# deployment (SECRET_KEY set) is warned loudly: check proposals.W001 and the log.
+HISTORY_SIGNING_KEY = env("HISTORY_SIGNING_KEY", "")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")

@@ -5,6 +5,7 @@ from django.urls import include, path
 from assemblies.views import LoginView, account, api_token_create, api_token_revoke, signup
 from core.auth_limits import LimitedAdminAuthenticationForm
 from core.views import favicon, health, manifest, offline, service_worker
+from proposals.api import well_known_history_key
 from sittings.views import home
 
 # The admin's login is under the same guessing limits as the site's.
@@ -17,6 +18,7 @@ urlpatterns = [
     path("manifest.webmanifest", manifest, name="manifest"),
     path("sw.js", service_worker, name="service_worker"),
     path("offline/", offline, name="offline"),
+    path(".well-known/multitude-history-key", well_known_history_key, name="history-key"),
     path("login/", LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("signup/", signup, name="signup"),

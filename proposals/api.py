@@ -2,13 +2,17 @@
 `access`, call one service, render. The same services serve the pages and the live socket."""
 
 from django.conf import settings
+from django.http import JsonResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from assemblies.access import (
     get_assembly_for,
     get_meeting_for,
     get_member_for,
+    require_active_member,
     require_facilitator,
     require_participant,
 )
@@ -22,24 +26,34 @@ from core.api import (
     parse,
     parse_query,
 )
-from proposals import exports, selectors, services
+from core.errors import NotFound
+from proposals import exports, selectors, services, signing, transparency
 from proposals.access import get_comment_for, get_decision_for, get_proposal_by_id_for
 from proposals.models import Phase
 from proposals.serializers import (
     CallSerializer,
     CommentCreateSerializer,
     CommentSerializer,
+    ConsistencyProofSerializer,
+    ConsistencyQuerySerializer,
+    CurrentTreeHeadSerializer,
     DecisionDetailSerializer,
     DecisionFilterSerializer,
     DecisionSerializer,
+    HistoryReportResultSerializer,
+    HistoryReportSerializer,
+    InclusionProofSerializer,
+    InclusionQuerySerializer,
     PhaseSerializer,
     PositionCreateSerializer,
     PositionSerializer,
     ProposalCreateSerializer,
     ProposalDetailSerializer,
     ProposalSerializer,
+    PublicKeySerializer,
     RevisionSerializer,
     RoleProposalCreateSerializer,
+    TreeHeadSerializer,
 )
 
 
@@ -370,3 +384,141 @@ class PopoloJson(Export):
         assembly, _member = get_assembly_for(request.user, slug)
         head, motions = exports.popolo_document(assembly, base_url=settings.SITE_URL)
         return exports.json_response(head, "motions", motions, f"{assembly.slug}-popolo.json")
+
+
+# --- The transparency log ---------------------------------------------------------------------
+
+
+def _no_head() -> NotFound:
+    return NotFound("no_tree_head", _("No signed tree head covers that many decisions."))
+
+
+def _newest_size(assembly) -> int:
+    head = transparency.latest_head(assembly)
+    if head is None:
+        raise _no_head()
+    return head.tree_size
+
+
+@extend_schema(tags=["history"])
+class CurrentTreeHead(Endpoint):
+    @extend_schema(
+        summary="The newest signed tree head, and how many decisions the database holds",
+        responses=CurrentTreeHeadSerializer,
+    )
+    def get(self, request, slug):
+        assembly, _member = get_assembly_for(request.user, slug)
+        head = transparency.latest_head(assembly)
+        if head is None:
+            raise NotFound("no_tree_head", _("This assembly has decided nothing yet."))
+        document = transparency.head_document(head, assembly.slug)
+        document["decisions"] = selectors.decision_count(assembly)
+        return Response(document)
+
+
+@extend_schema(tags=["history"])
+class TreeHeadAt(Endpoint):
+    @extend_schema(summary="The signed tree head of a given size", responses=TreeHeadSerializer)
+    def get(self, request, slug, tree_size):
+        assembly, _member = get_assembly_for(request.user, slug)
+        head = transparency.head_at(assembly, tree_size)
+        if head is None:
+            raise _no_head()
+        return Response(transparency.head_document(head, assembly.slug))
+
+
+@extend_schema(tags=["history"])
+class InclusionProof(Endpoint):
+    @extend_schema(
+        summary="The leaf of a decision and its audit path (RFC 9162 inclusion proof)",
+        parameters=[InclusionQuerySerializer],
+        responses=InclusionProofSerializer,
+    )
+    def get(self, request, slug):
+        query = parse_query(InclusionQuerySerializer, request)
+        assembly, _member = get_assembly_for(request.user, slug)
+        size = query.get("tree_size") or _newest_size(assembly)
+        proof = transparency.inclusion(assembly, sequence=query["sequence"], tree_size=size)
+        if proof is None:
+            raise NotFound(
+                "no_such_leaf", _("The history holds no such decision in a tree of that size.")
+            )
+        return Response(proof)
+
+
+@extend_schema(tags=["history"])
+class ConsistencyProof(Endpoint):
+    @extend_schema(
+        summary="The proof that a later tree extends an earlier one (RFC 9162 consistency)",
+        parameters=[ConsistencyQuerySerializer],
+        responses=ConsistencyProofSerializer,
+    )
+    def get(self, request, slug):
+        query = parse_query(ConsistencyQuerySerializer, request)
+        assembly, _member = get_assembly_for(request.user, slug)
+        second = query.get("second")
+        second = _newest_size(assembly) if second is None else second
+        proof = transparency.consistency(assembly, first=query["first"], second=second)
+        if proof is None:
+            raise NotFound(
+                "no_such_tree",
+                _("The history holds fewer decisions than asked, or first is after second."),
+            )
+        return Response(proof)
+
+
+@extend_schema(tags=["history"])
+class HistoryReports(Endpoint):
+    @extend_schema(
+        summary="Report a tree head the history no longer extends (written in the public log)",
+        request=HistoryReportSerializer,
+        responses={201: HistoryReportResultSerializer, 200: HistoryReportResultSerializer},
+    )
+    def post(self, request, slug):
+        data = parse(HistoryReportSerializer, request)
+        assembly, member = get_assembly_for(request.user, slug)
+        member = require_active_member(member)
+        _entry, new = services.report_inconsistent_history(
+            actor=member, assembly=assembly, head=data["head"]
+        )
+        if new:
+            body = {"code": "reported", "message": _("Written in the assembly's public log.")}
+            return Response(body, status=201)
+        body = {"code": "already_reported", "message": _("This was already in the public log.")}
+        return Response(body)
+
+
+@extend_schema(tags=["history"])
+class HistoryPublicKey(Endpoint):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(
+        summary="The Ed25519 public key that signs every tree head", responses=PublicKeySerializer
+    )
+    def get(self, request):
+        return Response(signing.public_key_document())
+
+
+def well_known_history_key(request):
+    """/.well-known/multitude-history-key: the same document, where monitors look first."""
+    return JsonResponse(signing.public_key_document())
+
+
+class DecisionReceipt(Export):
+    @file_schema(
+        "application/json",
+        "Your receipt for your position in a decision: leaf, inclusion proof, signed head",
+        "decisions_receipt_json",
+    )
+    def get(self, request, decision_id):
+        decision, member = get_decision_for(request.user, decision_id)
+        receipt = None
+        if member is not None:
+            receipt = transparency.receipt(decision.assembly, decision, member.pk)
+        if receipt is None:
+            raise NotFound("no_receipt", _("You took no position in this decision."))
+        response = JsonResponse(receipt, json_dumps_params={"ensure_ascii": False})
+        filename = f"{decision.assembly.slug}-decision-{decision.sequence}-receipt.json"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response

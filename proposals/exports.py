@@ -5,6 +5,7 @@ what the person may see; one renderer streams them, so memory stays constant wha
 size of the history (`.iterator(chunk_size=...)` reads through a server-side cursor).
 """
 
+import base64
 import csv
 import json
 from abc import ABC, abstractmethod
@@ -16,7 +17,7 @@ from django.utils import timezone, translation
 
 from assemblies import rules
 from assemblies.rule_text import describe_rule
-from proposals import history
+from proposals import history, signing, transparency
 from proposals.models import Decision, Outcome, Position, Revision
 
 CHUNK_SIZE = 2000
@@ -250,7 +251,12 @@ def json_response(head: dict, key: str, items: Iterable[dict], filename: str):
 
 
 def history_document(assembly) -> tuple[dict, Iterator[dict]]:
-    """The head of history.json and its decisions: exactly what recomputing the chain needs."""
+    """The head of history.json and its decisions: exactly what recomputing the chain needs.
+
+    The tree head is read before the decisions, so it covers them all unless a decision was
+    closed while the file was written (the verifier says so; a new download settles it).
+    """
+    tree_head = transparency.latest_head(assembly)
     head = {
         "format": HISTORY_FORMAT,
         "version": HISTORY_VERSION,
@@ -260,7 +266,15 @@ def history_document(assembly) -> tuple[dict, Iterator[dict]]:
             "digest": "sha256(previous_digest + canonical_json(record)), hex",
             "genesis": history.GENESIS,
             "canonical_json": "sorted keys, separators ',' and ':', UTF-8, no NaN",
+            "merkle": "RFC 9162; leaf = canonical_json({digest, record}) of each decision",
+            "signature": "Ed25519 over b'multitude-tree-head:v1\\n' + canonical_json(head "
+            "without signature and format)",
             "documentation": "docs/history-verification.md",
+        },
+        "tree_head": transparency.head_document(tree_head, assembly.slug) if tree_head else None,
+        "public_key": {
+            "key_id": signing.key_id(),
+            "public_key": base64.b64encode(signing.public_key_bytes()).decode("ascii"),
         },
     }
     return head, _history_items(assembly)

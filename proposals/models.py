@@ -390,3 +390,32 @@ class Decision(models.Model):
             "stand_aside": self.stand_aside_count,
             "block": self.block_count,
         }
+
+
+class TreeHead(models.Model):
+    """A signed tree head: the size and Merkle root of an assembly's decisions at one time.
+
+    Written with each decision, in its transaction, and never changed (a trigger on
+    PostgreSQL). The signature covers `proposals.transparency.signed_bytes`; the key is not in
+    the database, so a head cannot be forged by rewriting this table.
+    """
+
+    assembly = models.ForeignKey(
+        "assemblies.Assembly", on_delete=models.PROTECT, related_name="tree_heads"
+    )
+    tree_size = models.PositiveIntegerField(_("number of decisions covered"))
+    root_hash = models.CharField(max_length=64)
+    signed_at = models.DateTimeField()
+    key_id = models.CharField(max_length=16)
+    signature = models.CharField(max_length=88)
+
+    class Meta:
+        verbose_name = _("signed tree head")
+        verbose_name_plural = _("signed tree heads")
+        ordering = ["assembly", "tree_size"]
+        constraints = [
+            models.UniqueConstraint(fields=["assembly", "tree_size"], name="tree_head_size_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assembly_id} @{self.tree_size} {self.root_hash[:12]}"

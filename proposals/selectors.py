@@ -17,6 +17,7 @@ from proposals.models import (
     Proposal,
     Reading,
     TemperatureReading,
+    TreeHead,
 )
 
 
@@ -209,3 +210,30 @@ def recent_decisions(assembly: Assembly, limit: int = 50):
         .select_related("proposal")
         .order_by("-sequence")[:limit]
     )
+
+
+def decision_count(assembly) -> int:
+    return Decision.objects.filter(assembly=assembly).count()
+
+
+def tree_head_of(decision: Decision | None):
+    """The head signed with this decision (its tree ends with it), for its page."""
+    if decision is None:
+        return None
+    return tree_head_of_size(decision.assembly_id, decision.sequence)
+
+
+def tree_head_of_size(assembly_id: int, tree_size: int):
+    return TreeHead.objects.filter(assembly_id=assembly_id, tree_size=tree_size).first()
+
+
+def latest_tree_head(assembly):
+    return TreeHead.objects.filter(assembly=assembly).order_by("-tree_size").first()
+
+
+def took_position_in(decision: Decision | None, member) -> bool:
+    """Whether the member's position is in the decision's record (so they have a receipt)."""
+    if decision is None or member is None:
+        return False
+    positions = (decision.record or {}).get("positions", [])
+    return any(position.get("member_id") == member.pk for position in positions)

@@ -322,3 +322,74 @@ class DecisionFilterSerializer(serializers.Serializer):
     since = serializers.DateTimeField(required=False, help_text="Decided at or after.")
     until = serializers.DateTimeField(required=False, help_text="Decided before.")
     outcome = serializers.ChoiceField(choices=Outcome.choices, required=False)
+
+
+# --- The transparency log (docs/history-verification.md) ------------------------------------
+
+
+class TreeHeadSerializer(serializers.Serializer):
+    """A signed tree head as published: the signature covers every field but itself."""
+
+    format = serializers.CharField(help_text='Always "multitude-tree-head".')
+    assembly = serializers.CharField(help_text="The assembly's slug.")
+    tree_size = serializers.IntegerField(help_text="How many decisions the tree covers.")
+    root_hash = serializers.CharField(help_text="RFC 9162 Merkle tree hash, lowercase hex.")
+    timestamp = serializers.CharField(help_text="When it was signed: UTC ISO 8601, microseconds.")
+    key_id = serializers.CharField(help_text="First 16 hex digits of SHA-256(public key).")
+    signature = serializers.CharField(help_text="Ed25519 over the signed bytes, base64.")
+
+
+class CurrentTreeHeadSerializer(TreeHeadSerializer):
+    decisions = serializers.IntegerField(
+        help_text="Decisions the database holds now (not signed): more than tree_size means "
+        "a decision was added without the server's signature."
+    )
+
+
+class InclusionQuerySerializer(serializers.Serializer):
+    sequence = serializers.IntegerField(min_value=1, help_text="The decision's sequence.")
+    tree_size = serializers.IntegerField(
+        min_value=1, required=False, help_text="The tree to prove it in (default: the newest)."
+    )
+
+
+class InclusionProofSerializer(serializers.Serializer):
+    sequence = serializers.IntegerField()
+    leaf_index = serializers.IntegerField(help_text="0-based place of the leaf in the tree.")
+    tree_size = serializers.IntegerField()
+    leaf = serializers.JSONField(help_text='{"digest", "record"}: its canonical JSON is the leaf.')
+    leaf_hash = serializers.CharField(help_text="SHA-256(0x00 || leaf), hex.")
+    audit_path = serializers.ListField(
+        child=serializers.CharField(), help_text="RFC 9162 §2.1.3 inclusion proof, hex nodes."
+    )
+
+
+class ConsistencyQuerySerializer(serializers.Serializer):
+    first = serializers.IntegerField(min_value=0, help_text="The earlier tree size.")
+    second = serializers.IntegerField(
+        min_value=0, required=False, help_text="The later tree size (default: the newest)."
+    )
+
+
+class ConsistencyProofSerializer(serializers.Serializer):
+    first = serializers.IntegerField()
+    second = serializers.IntegerField()
+    proof = serializers.ListField(
+        child=serializers.CharField(), help_text="RFC 9162 §2.1.4 consistency proof, hex nodes."
+    )
+
+
+class PublicKeySerializer(serializers.Serializer):
+    algorithm = serializers.CharField(help_text='Always "Ed25519".')
+    key_id = serializers.CharField()
+    public_key = serializers.CharField(help_text="The 32 raw bytes of the key, base64.")
+    public_key_pem = serializers.CharField(help_text="The same key as SubjectPublicKeyInfo PEM.")
+
+
+class HistoryReportSerializer(serializers.Serializer):
+    head = serializers.JSONField(help_text="The signed tree head the browser had kept.")
+
+
+class HistoryReportResultSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text='"reported", or "already_reported".')
+    message = serializers.CharField()

@@ -65,6 +65,7 @@ def _page(request, proposal: Proposal, member: Membership | None, status=200, **
     rule = proposal.decision_rule
     my_position = selectors.current_position_of(proposal, member)
     revision = proposal.revisions.get(number=proposal.revision_number)
+    decision = selectors.decision_of(proposal)
     initial = {"kind": my_position.kind} if my_position else {}
     # One id per rendered form: a form posted twice (or sent again from the offline outbox)
     # is applied once.
@@ -82,7 +83,9 @@ def _page(request, proposal: Proposal, member: Membership | None, status=200, **
         "dissent": selectors.dissent(proposal),
         "my_position": my_position,
         "comments": selectors.discussion(proposal),
-        "decision": selectors.decision_of(proposal),
+        "decision": decision,
+        "tree_head": selectors.tree_head_of(decision),
+        "has_receipt": selectors.took_position_in(decision, member),
         "rule_description": describe_rule(rule) if rule else "",
         "temperature": selectors.temperature_of(proposal, member),
         "can_act": member is not None and member.can_act,

@@ -507,7 +507,12 @@ def _meeting_for_minutes(request, slug, meeting_id) -> Meeting:
 def minutes_page(request, slug, meeting_id):
     meeting = _meeting_for_minutes(request, slug, meeting_id)
     text = minutes.minutes_markdown(meeting)
-    context = {"assembly": meeting.assembly, "meeting": meeting, "minutes": render_markdown(text)}
+    context = {
+        "assembly": meeting.assembly,
+        "meeting": meeting,
+        "minutes": render_markdown(text),
+        "tree_head": minutes.tree_head_after(meeting),
+    }
     context["live_off"] = True
     return render(request, "sittings/minutes.html", context)
 

@@ -39,6 +39,7 @@ from proposals.models import (
     Phase,
     Proposal,
     TemperatureCheck,
+    TreeHead,
 )
 from proposals.selectors import dissent_for, readings_for, tallies_for
 from sittings import stand_in
@@ -81,7 +82,20 @@ def build_snapshot(assembly_id: int, seq: int) -> dict:
         "people": _people_stamp(assembly_id),
         # Changes when the join code rotates; reveals nothing of it (see Assembly).
         "join_code_stamp": _join_code_stamp(assembly_id),
+        # The newest signed tree head: a browser that has not checked it yet asks for the
+        # proof that the history extends the one it kept (static/js/monitor.js).
+        "tree_head": _tree_head_stamp(assembly_id),
     }
+
+
+def _tree_head_stamp(assembly_id: int) -> dict | None:
+    head = (
+        TreeHead.objects.filter(assembly_id=assembly_id)
+        .order_by("-tree_size")
+        .values("tree_size", "root_hash")
+        .first()
+    )
+    return head
 
 
 def _people_stamp(assembly_id: int) -> str:

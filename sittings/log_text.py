@@ -100,6 +100,18 @@ SENTENCES = {
     "proposals.proposal.tabled": gettext_lazy("tabled “{proposal}”"),
     "proposals.proposal.withdrawn": gettext_lazy("recorded the withdrawal of “{proposal}”"),
     **STAFF_SENTENCES,
+    # A member's browser found the history altered (proposals/services/monitoring.py).
+    "proposals.history.shortened": gettext_lazy(
+        "reported that decisions are missing from the history: a tree head was signed for "
+        "{tree_size} decisions, the database holds {held}"
+    ),
+    "proposals.history.rewritten": gettext_lazy(
+        "reported that the history was rewritten: its first {tree_size} decisions no longer "
+        "match the tree head signed for them"
+    ),
+    "proposals.history.unsigned": gettext_lazy(
+        "reported that decision #{tree_size} is in the history without a signed tree head"
+    ),
 }
 
 # Calling the next speaker with nobody waiting only ends the current turn.

@@ -28,6 +28,7 @@ from proposals.models import (
     TemperatureCheck,
     TemperatureReading,
 )
+from proposals.selectors import tree_head_of_size
 from sittings import log_text
 
 # What a Markdown renderer could read as markup in people's words: emphasis, code, links and
@@ -119,6 +120,16 @@ def _hall_speakers(meeting: Meeting) -> list[str]:
     return sorted(by_key.values(), key=name_key)
 
 
+def tree_head_after(meeting: Meeting, decisions=None):
+    """The head signed with the sitting's last decision: the record as the sitting left it."""
+    if decisions is None:
+        decisions = Decision.objects.filter(proposal__agenda_items__meeting=meeting)
+    sequences = [decision.sequence for decision in decisions]
+    if not sequences:
+        return None
+    return tree_head_of_size(meeting.assembly_id, max(sequences))
+
+
 def minutes_markdown(meeting: Meeting) -> str:
     agenda, decisions, attendance, hall_speakers, log = _load(meeting)
     out = ["# " + _("Minutes: %(title)s") % {"title": _line(meeting.title)}, ""]
@@ -144,6 +155,22 @@ def minutes_markdown(meeting: Meeting) -> str:
         out.append(_("Nothing was on the agenda."))
     for item in agenda:
         out += _proposal_section(item, decisions.get(item.proposal_id))
+    head = tree_head_after(meeting, decisions.values())
+    if head is not None:
+        out += ["", "## " + _("Signed record"), ""]
+        out.append(
+            _(
+                "Signed tree head after this sitting's decisions: %(size)d decisions, root "
+                "`%(root)s`, signed %(when)s with key `%(key)s`. Anyone can check a later "
+                "download of the history against it (docs/history-verification.md)."
+            )
+            % {
+                "size": head.tree_size,
+                "root": head.root_hash,
+                "when": _time(head.signed_at),
+                "key": head.key_id,
+            }
+        )
     out += ["", "## " + _("Facilitation log"), ""]
     for entry in log:
         # The same sentences as the public log page, one line each.

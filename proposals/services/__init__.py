@@ -2,7 +2,8 @@
 
 One module per job: `lifecycle` (submit, revise, phases, the call, tabling), `discussion`
 (questions, concerns, amendments), `temperature`, `positions` (the one check and writer of
-positions), `decisions` (closing, withdrawing, the decision record), `roles` (proposals of
+positions), `decisions` (closing, withdrawing, the decision record and its signed tree head),
+`monitoring` (reports of a history that no longer extends a kept head), `roles` (proposals of
 roles, where the assembly gives roles by decision). `_common` holds the
 lock protocol they share. Import the acts from here.
 """
@@ -21,6 +22,7 @@ from proposals.services.lifecycle import (
     submit_proposal,
     table_proposal,
 )
+from proposals.services.monitoring import report_inconsistent_history
 from proposals.services.positions import PositionRequest, take_position, take_positions
 from proposals.services.roles import propose_roles
 from proposals.services.temperature import (
@@ -47,6 +49,7 @@ __all__ = [
     "open_temperature_check",
     "propose_roles",
     "reading_counts",
+    "report_inconsistent_history",
     "revise_proposal",
     "set_phase",
     "submit_proposal",

@@ -11,7 +11,7 @@ from assemblies.access import require_facilitator, require_participant
 from assemblies.models import Assembly, Membership
 from assemblies.services import apply_governance_decision
 from core.errors import Conflict, PermissionDenied
-from proposals import history
+from proposals import history, transparency
 from proposals.models import Decision, Outcome, Phase, Proposal
 from proposals.selectors import current_positions
 from proposals.services._common import (
@@ -97,6 +97,10 @@ def _record_decision(
         record=record,
         previous_digest=previous_digest,
         digest=history.compute_digest(previous_digest, record),
+    )
+    # Signed in the decision's transaction: no decision is ever without its head.
+    transparency.sign_head(
+        assembly_id=proposal.assembly_id, slug=proposal.assembly.slug, now=decided_at
     )
     withdrawn = outcome == Outcome.WITHDRAWN
     proposal.phase = Phase.WITHDRAWN if withdrawn else Phase.DECIDED

@@ -153,6 +153,8 @@ function start(initialRoot) {
       setStatus(frame.status === "behind" ? "behind" : "live");
       const first = lastFrame === null;
       lastFrame = frame;
+      // The history monitor (monitor.js) checks every new signed tree head a snapshot carries.
+      document.dispatchEvent(new CustomEvent("multitude:snapshot", { detail: frame }));
       if (followsFloorAway(frame)) return;
       applyNumbers(frame);
       // A snapshot published before the page (or its last swap) was rendered shows nothing

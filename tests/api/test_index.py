@@ -26,6 +26,7 @@ def test_the_api_root_is_an_index_with_the_schema_docs_and_exports(client):
         "history.json",
         "popolo.json",
         "minutes.md",
+        "receipt.json",
     }
     assert exports["history.json"]["url"] == (
         "http://testserver/api/v1/assemblies/{slug}/history.json"

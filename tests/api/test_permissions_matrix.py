@@ -72,6 +72,16 @@ ENDPOINTS = [
     ("get", "/api/v1/assemblies/ga/positions.csv", None, R),
     ("get", "/api/v1/assemblies/ga/history.json", None, R),
     ("get", "/api/v1/assemblies/ga/popolo.json", None, R),
+    ("get", "/api/v1/assemblies/ga/tree-head/", None, R),
+    ("get", "/api/v1/assemblies/ga/tree-heads/1/", None, R),
+    ("get", "/api/v1/assemblies/ga/proofs/inclusion/?sequence=1", None, R),
+    ("get", "/api/v1/assemblies/ga/proofs/consistency/?first=0", None, R),
+    (
+        "post",
+        "/api/v1/assemblies/ga/history-reports/",
+        {"head": {"assembly": "ga", "tree_size": 1, "root_hash": "00", "signature": "x"}},
+        only(facilitator=400, participant=400, observer=400),
+    ),
     ("patch", "/api/v1/assemblies/ga/", {"name": "Taken over"}, only()),
     (
         "patch",

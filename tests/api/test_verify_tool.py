@@ -85,10 +85,28 @@ def test_it_names_a_removed_record(downloaded):
 def test_it_detects_truncation_with_an_expected_head(downloaded):
     head = json.loads(downloaded.read_text())["decisions"][-1]["digest"]
     assert run(downloaded, "--expect-head", head).returncode == 0
-    tamper(downloaded, lambda decisions: decisions.pop())
+    document = json.loads(downloaded.read_text())
+    document["decisions"].pop()
+    del document["tree_head"]  # as a file exported before tree heads existed
+    downloaded.write_text(json.dumps(document, ensure_ascii=False))
     result = run(downloaded, "--expect-head", head)
     assert result.returncode == 1
+    assert "no decision has the digest" in result.stderr
     assert "ends at" in result.stderr
+
+
+def test_it_accepts_any_earlier_digest_as_an_expected_head(downloaded):
+    """A head noted at an earlier sitting stays valid after later decisions."""
+    earlier = json.loads(downloaded.read_text())["decisions"][0]["digest"]
+    result = run(downloaded, "--expect-head", earlier)
+    assert result.returncode == 0, result.stderr
+
+
+def test_it_names_a_truncation_its_own_tree_head_covers(downloaded):
+    tamper(downloaded, lambda decisions: decisions.pop())
+    result = run(downloaded)
+    assert result.returncode == 1
+    assert "the tree head (3 decisions): the file holds only 2 decisions" in result.stderr
 
 
 def test_it_refuses_unreadable_files(tmp_path):
@@ -131,3 +149,63 @@ def test_the_tool_compares_decided_text_as_the_app_does():
     )
     app = ast.parse(inspect.getsource(history.decided_text_changed)).body[0]
     assert ast.dump(tool) == ast.dump(app)
+
+
+MERKLE_FUNCTIONS = (
+    "leaf_bytes",
+    "leaf_hash",
+    "node_hash",
+    "_split",
+    "root_hash",
+    "inclusion_proof",
+    "consistency_proof",
+    "_subproof",
+    "root_from_inclusion",
+    "verify_inclusion",
+    "verify_consistency",
+)
+
+
+def test_the_tool_holds_the_same_merkle_tree_as_the_app():
+    """proposals/merkle.py is written out in the tool too (standard library only): the
+    function definitions are the same source."""
+    import inspect
+
+    from proposals import merkle
+
+    tool = {
+        node.name: node
+        for node in ast.parse(TOOL.read_text()).body
+        if isinstance(node, ast.FunctionDef)
+    }
+    for name in MERKLE_FUNCTIONS:
+        app = ast.parse(inspect.getsource(getattr(merkle, name))).body[0]
+        assert ast.dump(tool[name]) == ast.dump(app), name
+
+
+def test_the_tool_signs_and_verifies_heads_as_the_server_does(settings):
+    """The tool's bytes are the server's, and its RFC 8032 verifier accepts the server's
+    signatures and nothing else."""
+    import base64
+
+    from proposals import signing, transparency
+
+    namespace: dict = {}
+    exec(compile(TOOL.read_text(), str(TOOL), "exec"), namespace)
+    fields = {
+        "assembly": "ga",
+        "tree_size": 7,
+        "root_hash": "ab" * 32,
+        "timestamp": "2026-12-02T04:00:00.000000+00:00",
+        "key_id": signing.key_id(),
+    }
+    message = transparency.signed_bytes(**fields)
+    assert namespace["head_message"](fields) == message
+    head = {**fields, "signature": signing.sign(message)}
+    key = signing.public_key_bytes()
+    assert namespace["head_signature_problem"](head, key) is None
+    assert namespace["key_id_of"](key) == signing.key_id()
+    forged = {**head, "tree_size": 8}
+    assert namespace["head_signature_problem"](forged, key) == "its signature is not valid"
+    other = base64.b64decode(base64.b64encode(bytes(32)))
+    assert "not by key" in namespace["head_signature_problem"](head, other)
