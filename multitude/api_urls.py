@@ -8,6 +8,7 @@ from rest_framework.permissions import AllowAny
 from assemblies import api as assemblies_api
 from core.errors import NotFound
 from multitude.api_index import ApiIndex
+from notifications import api as notifications_api
 from proposals import api as proposals_api
 from sittings import api as sittings_api
 
@@ -47,6 +48,11 @@ urlpatterns = [
         A + "members/<int:member_id>/remove/",
         assemblies_api.MemberRemove.as_view(),
         name="member-remove",
+    ),
+    path(
+        A + "notifications/",
+        notifications_api.NotificationPreferences.as_view(),
+        name="notification-preferences",
     ),
     path(A + "meetings/", sittings_api.MeetingList.as_view(), name="meetings"),
     path(A + "proposals/", proposals_api.AssemblyProposals.as_view(), name="proposals"),

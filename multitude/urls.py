@@ -26,4 +26,5 @@ urlpatterns = [
     path("", include("assemblies.urls")),
     path("", include("proposals.urls")),
     path("", include("sittings.urls")),
+    path("", include("notifications.urls")),
 ]
