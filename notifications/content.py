@@ -80,6 +80,12 @@ def facts(
     return found
 
 
+def lead_hours(found: Facts) -> int:
+    """A reminder's hours before the closing time (its reference is "24h" or "1h")."""
+    hours = found.reference.removesuffix("h")
+    return int(hours) if found.event == events.CALL_CLOSING_SOON and hours.isdigit() else 0
+
+
 def absolute(path: str) -> str:
     return settings.SITE_URL + path
 
@@ -107,7 +113,7 @@ def _subject(found: Facts) -> str:
     line = lines[found.event] % {
         "proposal": proposal,
         "meeting": meeting,
-        "hours": found.reference.removesuffix("h"),
+        "hours": lead_hours(found),
     }
     return f"[{found.assembly.name}] {line}"
 
@@ -153,7 +159,7 @@ def _context(found: Facts, member: Membership) -> dict:
         "member": member,
         "proposal": proposal,
         "meeting": meeting,
-        "hours": found.reference.removesuffix("h"),
+        "hours": lead_hours(found),
         "preferences_url": absolute(
             reverse("notifications:preferences", args=[found.assembly.slug])
         ),
