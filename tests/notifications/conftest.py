@@ -8,17 +8,15 @@ from tests.conftest import make_user
 def immediate_tasks(settings):
     """Tasks run at once in this process (the worker's own tests use the database backend
     and real `db_worker` processes)."""
-    settings.TASKS = {
-        "default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}
-    }
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 
 
 @pytest.fixture
 def mail(smtp_server, immediate_tasks, django_capture_on_commit_callbacks, settings):
     """Run a block of writes and everything their commits set off; returns the SMTP server.
 
-        with mail.after():
-            services.call_for_consensus(...)
+    with mail.after():
+        services.call_for_consensus(...)
     """
     settings.SITE_URL = "http://testserver"
 

@@ -65,9 +65,7 @@ def test_it_writes_to_each_member_in_their_language(mail, facilitator, participa
             closes_at=timezone.now() + timedelta(days=3),
         )
     [french] = mail.server.to("pat@example.org")
-    assert french.subject.startswith(
-        "[Liberty Square General Assembly] Appel au consensus"
-    )
+    assert french.subject.startswith("[Liberty Square General Assembly] Appel au consensus")
     assert french.message["Content-Language"] == "fr"
     assert '<html lang="fr">' in french.html
     assert "Clôture\u00a0:" in french.text
@@ -153,9 +151,7 @@ def test_the_decision_email_has_outcome_counts_reasons_and_digest(
     assert decision.digest in text and decision.digest in received.html
 
 
-def test_a_reminder_goes_only_to_members_with_no_position(
-    mail, facilitator, participant, observer
-):
+def test_a_reminder_goes_only_to_members_with_no_position(mail, facilitator, participant, observer):
     with mail.after():
         proposal = services.submit_proposal(
             actor=participant,
@@ -204,9 +200,7 @@ def test_digest_members_get_one_email_for_the_day_but_reminders_at_once(
         dispatch.send_digest(participant.pk)
         dispatch.send_digest(participant.pk)  # a second task finds nothing left
     [digest] = mail.server.to("pat@example.org")
-    assert digest.subject == (
-        "[Liberty Square General Assembly] Your daily digest: 2 news"
-    )
+    assert digest.subject == ("[Liberty Square General Assembly] Your daily digest: 2 news")
     assert "Soup" in digest.text and "Bread" in digest.text
     assert digest.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}

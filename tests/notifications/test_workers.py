@@ -92,8 +92,10 @@ def test_two_workers_send_each_email_once(start_worker, smtp_server, make_member
     assert Outbox.objects.count() == len(expected)
     workers = [start_worker("worker-a"), start_worker("worker-b")]
     wait_for(
-        lambda: not Outbox.objects.filter(status=OutboxStatus.PENDING).exists()
-        and not DBTaskResult.objects.filter(status__in=["READY", "RUNNING"]).exists(),
+        lambda: (
+            not Outbox.objects.filter(status=OutboxStatus.PENDING).exists()
+            and not DBTaskResult.objects.filter(status__in=["READY", "RUNNING"]).exists()
+        ),
         workers,
     )
     received = sorted(to for mail in smtp_server.received for to in mail.envelope_to)
