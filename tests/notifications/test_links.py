@@ -142,7 +142,7 @@ def test_a_link_opened_while_logged_in_as_someone_else_is_refused(
 
 
 def test_an_expired_link_is_refused(client, settings, participant, online_call):
-    url, token = respond_url(participant, online_call, "agree")
+    url, _token = respond_url(participant, online_call, "agree")
     settings.NOTIFY_LINK_DAYS = 0
     import time
 

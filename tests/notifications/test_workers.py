@@ -2,6 +2,7 @@
 
 import hashlib
 import hmac
+import itertools
 import json
 import os
 import subprocess
@@ -131,7 +132,7 @@ def test_an_smtp_failure_is_retried_later_with_backoff(
     )
     assert len(runs) == 3
     # Each retry waited longer than the one before (0.3 s, then 0.6 s).
-    gaps = [(b.run_after - a.enqueued_at).total_seconds() for a, b in zip(runs, runs[1:])]
+    gaps = [(b.run_after - a.enqueued_at).total_seconds() for a, b in itertools.pairwise(runs)]
     assert 0.25 < gaps[0] < gaps[1]
 
 
