@@ -64,6 +64,7 @@ urlpatterns = [
     path(M, sittings_api.MeetingDetail.as_view(), name="meeting"),
     path(M + "start/", sittings_api.MeetingStart.as_view(), name="meeting-start"),
     path(M + "adjourn/", sittings_api.MeetingAdjourn.as_view(), name="meeting-adjourn"),
+    path(M + "reschedule/", sittings_api.MeetingReschedule.as_view(), name="meeting-reschedule"),
     path(M + "agenda/", sittings_api.MeetingAgenda.as_view(), name="meeting-agenda"),
     path(M + "minutes.md", sittings_api.MeetingMinutes.as_view(), name="meeting-minutes"),
     path(P, proposals_api.ProposalDetail.as_view(), name="proposal"),

@@ -6,7 +6,12 @@ from rest_framework.response import Response
 
 from assemblies import selectors
 from assemblies.access import get_assembly_for, get_meeting_for, require_facilitator
-from assemblies.serializers import AgendaAddSerializer, MeetingCreateSerializer, MeetingSerializer
+from assemblies.serializers import (
+    AgendaAddSerializer,
+    MeetingCreateSerializer,
+    MeetingRescheduleSerializer,
+    MeetingSerializer,
+)
 from core.api import Endpoint, Export, created, file_schema, parse
 from proposals.access import get_proposal_by_id_for
 from sittings import services
@@ -64,6 +69,22 @@ class MeetingStart(_MeetingAction):
 @extend_schema(tags=["meetings"], summary="Adjourn a sitting (facilitators)")
 class MeetingAdjourn(_MeetingAction):
     service = staticmethod(services.adjourn_meeting)
+
+
+@extend_schema(tags=["meetings"])
+class MeetingReschedule(Endpoint):
+    @extend_schema(
+        summary="Move a sitting not yet started to another time (facilitators)",
+        request=MeetingRescheduleSerializer,
+        responses={200: MeetingSerializer},
+    )
+    def post(self, request, meeting_id):
+        data = parse(MeetingRescheduleSerializer, request)
+        meeting, member = get_meeting_for(request.user, meeting_id)
+        require_facilitator(member)
+        services.reschedule_meeting(actor=member, meeting=meeting, **data)
+        meeting = selectors.meetings_for_listing(meeting.assembly).get(pk=meeting.pk)
+        return Response(MeetingSerializer(meeting).data)
 
 
 @extend_schema(tags=["meetings"])

@@ -160,3 +160,62 @@ def test_the_api_schema_documents_it(client):
     schema = client.get("/api/v1/schema/?format=json").json()
     operations = schema["paths"]["/api/v1/assemblies/{slug}/notifications/"]
     assert {"get", "patch"} <= operations.keys()
+
+
+# --- moving a sitting (the event "sitting moved") -------------------------------------------
+
+
+def test_a_facilitator_moves_a_sitting_from_the_console_and_the_api(client, assembly, facilitator):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from assemblies.models import Meeting
+    from sittings import services as sitting_services
+
+    meeting = sitting_services.schedule_meeting(
+        actor=facilitator,
+        assembly=assembly,
+        title="May sitting",
+        scheduled_for=timezone.now() + timedelta(days=3),
+    )
+    client.force_login(facilitator.user)
+    console = client.get("/a/liberty-square/console/")
+    assert f'id="move-{meeting.pk}"'.encode() in console.content
+    response = client.post(
+        "/a/liberty-square/console/reschedule/",
+        {"meeting": meeting.pk, "scheduled_for": "2030-05-01T18:30"},
+    )
+    assert response.status_code == 302
+    meeting.refresh_from_db()
+    assert (meeting.scheduled_for.year, meeting.scheduled_for.hour) == (2030, 18)
+    assert LogEntry.objects.filter(action="assemblies.meeting.moved").count() == 1
+    moved = client.post(
+        f"/api/v1/meetings/{meeting.pk}/reschedule/",
+        {"scheduled_for": "2031-01-02T10:00:00Z"},
+        content_type="application/json",
+    )
+    assert moved.status_code == 200
+    assert moved.json()["scheduled_for"].startswith("2031-01-02T10:00:00")
+    refused = client.post(
+        f"/api/v1/meetings/{meeting.pk}/reschedule/",
+        {"scheduled_for": "1850-01-01T10:00:00Z"},
+        content_type="application/json",
+    )
+    assert refused.status_code == 400 and refused.json()["code"] == "scheduled_for_invalid"
+    assert Meeting.objects.get(pk=meeting.pk).scheduled_for.year == 2031
+
+
+def test_a_participant_cannot_move_a_sitting(client, assembly, facilitator, participant):
+    from sittings import services as sitting_services
+
+    meeting = sitting_services.schedule_meeting(
+        actor=facilitator, assembly=assembly, title="May sitting"
+    )
+    client.force_login(participant.user)
+    response = client.post(
+        f"/api/v1/meetings/{meeting.pk}/reschedule/",
+        {"scheduled_for": "2031-01-02T10:00:00Z"},
+        content_type="application/json",
+    )
+    assert response.status_code == 403
