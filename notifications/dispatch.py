@@ -117,6 +117,16 @@ def fan_out(*, event, assembly_id, proposal_id=None, meeting_id=None, reference=
     return {"event": key, "emails": len(pending), "webhooks": len(delivery_ids)}
 
 
+def _still_wanted(member: Membership, event: str | None) -> bool:
+    """Checked again when sending: the member may have unsubscribed or left since."""
+    if not member.user.email or not member.is_active or not member.user.is_active:
+        return False
+    level = selectors.level_of(member)
+    if level == Level.NONE:
+        return False
+    return not (level == Level.CALLS and event is not None and event not in selectors.CALL_EVENTS)
+
+
 def _locked(queryset):
     """The rows no other worker holds, locked until this transaction ends."""
     return queryset.select_for_update(skip_locked=True, of=("self",))
@@ -144,7 +154,7 @@ def deliver_email(outbox_id: int) -> str:
         if row is None:
             return "done elsewhere"
         member = row.membership
-        if not member.user.email or not member.is_active:
+        if not _still_wanted(member, row.event):
             row.status = OutboxStatus.SKIPPED
             row.save(update_fields=["status"])
             return row.status
@@ -189,7 +199,7 @@ def send_digest(membership_id: int) -> str:
         )
         if not rows:
             return "done elsewhere"
-        if not member.user.email or not member.is_active:
+        if not _still_wanted(member, None):
             Outbox.objects.filter(pk__in=[r.pk for r in rows]).update(status=OutboxStatus.SKIPPED)
             return OutboxStatus.SKIPPED
         items = [

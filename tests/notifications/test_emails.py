@@ -255,3 +255,20 @@ def test_an_smtp_refusal_is_recorded_and_retried(mail, settings, facilitator, pa
     assert {row.status for row in rows.values()} == {OutboxStatus.SENT}
     assert sum(row.attempts for row in rows.values()) == 4
     assert len(mail.server.received) == 2
+
+
+def test_a_member_who_unsubscribed_before_the_send_gets_nothing(
+    mail, settings, facilitator, participant
+):
+    from notifications import dispatch
+
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+    dispatch.fan_out(
+        event="proposals.proposal.submitted",
+        assembly_id=participant.assembly_id,
+        proposal_id=services.submit_proposal(actor=participant, title="Soup", text="Soup.").pk,
+    )
+    notification_services.unsubscribe(actor=participant)
+    row = Outbox.objects.get(membership=participant)
+    assert dispatch.deliver_email(row.pk) == OutboxStatus.SKIPPED
+    assert mail.server.to("pat@example.org") == []
