@@ -17,7 +17,17 @@ PROBE = (
     "print(s.DATABASES['default']['ENGINE']); "
     "print(s.CHANNEL_LAYERS['default']['BACKEND']); print(s.DEBUG); print(s.ALLOWED_HOSTS)"
 )
-CONFIG_NAMES = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "TESTING")
+CONFIG_NAMES = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "SECRET_KEY",
+    "DEBUG",
+    "ALLOWED_HOSTS",
+    "TESTING",
+    "EMAIL_URL",
+    "EMAIL_HOST",
+    "TASKS_BACKEND",
+)
 # Set for the browser tests in this process; a real deployment never has it.
 TEST_ONLY_NAMES = ("DJANGO_ALLOW_ASYNC_UNSAFE",)
 
@@ -59,9 +69,22 @@ def test_it_passes_the_deployment_check_in_production_shape():
         DEBUG="0",
         SECRET_KEY="k3y-" + "x7Qp2vL9sT4wZ8mN1bR6cY3hJ5gF0dK" * 2,
         ALLOWED_HOSTS="ga.example.org",
+        EMAIL_URL="smtp+tls://mailer:secret@mail.example.org",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_the_deployment_check_asks_for_real_email_in_production():
+    """Unset, mail is printed to the terminal: Django's check says that is not production."""
+    result = run(
+        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        DEBUG="0",
+        SECRET_KEY="k3y-" + "x7Qp2vL9sT4wZ8mN1bR6cY3hJ5gF0dK" * 2,
+        ALLOWED_HOSTS="ga.example.org",
+    )
+    assert result.returncode != 0
+    assert "mail.E001" in result.stdout + result.stderr
 
 
 def test_it_fails_the_deployment_check_with_the_development_key():
