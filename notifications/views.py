@@ -1,5 +1,7 @@
 """The pages of notifications: a member's settings, the links in emails, calendars, webhooks."""
 
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
@@ -143,6 +145,8 @@ def respond(request, slug, proposal_id, kind):
         "reason_field": form[f"reason_{kind}"],
         "form": form,
         "token": token,
+        # A second tap (or a reload) of the same confirmation records the position once.
+        "request_id": request.POST.get("request_id") or uuid.uuid4().hex,
         "rule": describe_rule(rule) if rule else "",
         "open": proposal.phase == Phase.CALL,
     }

@@ -1,5 +1,6 @@
 """The links in an email: one-click unsubscribe and one-tap answers, without logging in."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -156,3 +157,31 @@ def test_after_the_close_the_page_says_so(client, facilitator, participant, onli
     page = client.get(url)
     assert b"The call for consensus is not open" in page.content
     assert client.post(url, {"t": token}).status_code == 400
+
+
+def test_a_second_tap_on_the_confirmation_records_once(client, participant, online_call):
+    url, token = respond_url(participant, online_call, "agree")
+    page = client.get(url).content.decode()
+    request_id = re.search(r'name="request_id" value="([0-9a-f]+)"', page)[1]
+    for _ in range(2):
+        client.post(url, {"t": token, "request_id": request_id})
+    assert Position.objects.filter(proposal=online_call).count() == 1
+
+
+def test_a_members_calendar_key_opens_the_sitting_file(client, facilitator, participant):
+    from notifications.selectors import preference_for
+    from sittings import services as sitting_services
+
+    meeting = sitting_services.schedule_meeting(
+        actor=facilitator,
+        assembly=facilitator.assembly,
+        title="May sitting",
+        scheduled_for=timezone.now() + timedelta(days=3),
+    )
+    key = preference_for(participant).calendar_key
+    url = f"/a/liberty-square/sittings/{meeting.pk}/sitting.ics"
+    assert client.get(url, {"key": key}).status_code == 200
+    assert client.get(url, {"key": "wrong"}).status_code == 200  # public: the page's reader
+    assert (
+        client.get(f"/a/liberty-square/sittings/{meeting.pk + 99}/sitting.ics").status_code == 404
+    )
