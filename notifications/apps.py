@@ -13,3 +13,9 @@ class NotificationsConfig(AppConfig):
         from notifications import events
 
         state_changed.connect(events.on_change, weak=False, dispatch_uid="notifications")
+
+        # Until a person chooses the language of their emails, it is the one they were
+        # reading the site in when they last logged in (or joined with a code).
+        from django.contrib.auth.signals import user_logged_in
+
+        user_logged_in.connect(events.on_login, weak=False, dispatch_uid="notifications-login")

@@ -28,3 +28,12 @@ def on_change(sender, change: Change, **kwargs) -> None:
     except Exception:
         # The write has committed; a notification lost must not turn it into an error page.
         logger.exception("Could not enqueue the notifications of %s", change.event)
+
+
+def on_login(sender, request, user, **kwargs) -> None:
+    from django.utils.translation import get_language_from_request
+
+    from notifications import services
+
+    if request is not None:
+        services.remember_language(user=user, language=get_language_from_request(request))

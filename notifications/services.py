@@ -43,6 +43,12 @@ def set_preference(
     return preference
 
 
+def remember_language(*, user, language: str) -> None:
+    """The language a person reads the site in, for their emails, unless they chose one."""
+    if language in dict(settings.LANGUAGES):
+        Recipient.objects.get_or_create(user=user, defaults={"language": language})
+
+
 @transaction.atomic
 def unsubscribe(*, actor: Membership) -> Preference:
     """The one-click unsubscribe: no more email from this assembly (the others keep theirs)."""

@@ -32,7 +32,7 @@ def test_bad_input_is_refused_and_changes_nothing(client, participant):
     assert response.status_code == 400
     assert b"field-error" in response.content
     assert not Preference.objects.filter(level="hourly").exists()
-    assert not Recipient.objects.exists()
+    assert not Recipient.objects.filter(language="de").exists()
 
 
 def test_a_guest_without_an_email_is_told_to_add_one(client, guest):
@@ -219,3 +219,15 @@ def test_a_participant_cannot_move_a_sitting(client, assembly, facilitator, part
         content_type="application/json",
     )
     assert response.status_code == 403
+
+
+def test_the_emails_follow_the_language_read_at_login_until_one_is_chosen(client, participant):
+    from django.conf import settings as django_settings
+
+    client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "es"
+    client.post("/login/", {"username": "pat", "password": "correct horse battery staple"})
+    assert Recipient.objects.get(user=participant.user).language == "es"
+    services.set_preference(actor=participant, language="fr")
+    client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "en"
+    client.post("/login/", {"username": "pat", "password": "correct horse battery staple"})
+    assert Recipient.objects.get(user=participant.user).language == "fr"
