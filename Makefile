@@ -1,6 +1,7 @@
 # Multitude developer tasks (GNU make).  `make` alone lists the targets.
 #
 #   make run                  migrate, seed demo data, serve http://127.0.0.1:8000 (SQLite, DEBUG=1)
+#                             with the tasks worker beside it (emails printed in the terminal)
 #   make test                 ruff + service check + pytest against PostgreSQL and Redis
 #   make test PYTEST_ARGS='-k tally -x'
 #   make venv PYTHON=/path/to/python3.13
@@ -88,7 +89,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[test]'
 	@touch $@
 
-run: venv ## migrate, seed demo data and serve on 127.0.0.1:PORT (ASGI via daphne, DEBUG=1)
+run: venv ## migrate, seed demo data, start the tasks worker and serve on 127.0.0.1:PORT (DEBUG=1)
 	mkdir -p var
 	$(BIN)/python manage.py migrate --noinput
 	@if [ -n "$$(find . -maxdepth 2 -type d -name locale -not -path './$(VENV)/*')" ]; then \
@@ -100,7 +101,11 @@ run: venv ## migrate, seed demo data and serve on 127.0.0.1:PORT (ASGI via daphn
 		fi; \
 	fi
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py seed_demo
-	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	@# The tasks worker (emails, webhooks; printed here, see docs/notifications.md) runs
+	@# beside the server and stops with it. No --reload: one process, so the trap ends it.
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py db_worker --no-reload --interval 1 & \
+		worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
+		DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: venv ## lint, check PostgreSQL/Redis are up, run pytest (PYTEST_ARGS=...)
 	$(BIN)/ruff check .

@@ -176,5 +176,10 @@ class MeetingCreateSerializer(serializers.Serializer):
     scheduled_for = serializers.DateTimeField(required=False, allow_null=True)
 
 
+class MeetingRescheduleSerializer(serializers.Serializer):
+    scheduled_for = serializers.DateTimeField()
+    location = serializers.CharField(max_length=200, required=False)
+
+
 class AgendaAddSerializer(serializers.Serializer):
     proposal_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)

@@ -94,3 +94,57 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if value is None:
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+# EMAIL_URL schemes: the backend and whether the connection is upgraded with STARTTLS
+# (smtp+tls) or TLS from the start (smtps).
+_SMTP = "django.core.mail.backends.smtp.EmailBackend"
+_EMAIL_SCHEMES = {
+    "smtp": (_SMTP, False, False, 25),
+    "smtp+tls": (_SMTP, True, False, 587),
+    "submission": (_SMTP, True, False, 587),
+    "smtps": (_SMTP, False, True, 465),
+    "smtp+ssl": (_SMTP, False, True, 465),
+    "console": ("django.core.mail.backends.console.EmailBackend", False, False, None),
+    "memory": ("django.core.mail.backends.locmem.EmailBackend", False, False, None),
+    "dummy": ("django.core.mail.backends.dummy.EmailBackend", False, False, None),
+}
+
+
+def mailer(name: str = "EMAIL_URL") -> dict | None:
+    """The MAILERS entry (Django 6.1) an EMAIL_URL stands for; None when it is unset.
+
+    smtp://user:password@host:port, smtp+tls:// (STARTTLS, port 587 by default),
+    smtps:// (TLS, 465), console:// (print to the terminal), memory://, dummy://. The user
+    and password are percent-decoded, so an address as user name is user%40example.org.
+    """
+    from urllib.parse import unquote, urlsplit
+
+    value = _given(name)
+    if value is None:
+        return None
+    accepted = "smtp://user:password@host:port, smtp+tls://, smtps://, console://"
+    try:
+        url = urlsplit(value)
+        port = url.port
+    except ValueError as error:
+        raise _refuse(name, value, f"is not a URL ({error})", accepted, "unset") from None
+    scheme = url.scheme.lower()
+    if scheme not in _EMAIL_SCHEMES:
+        raise _refuse(name, value, "has an unknown scheme", accepted, "unset")
+    backend, starttls, tls, default_port = _EMAIL_SCHEMES[scheme]
+    if default_port is None:
+        return {"BACKEND": backend}
+    if not url.hostname:
+        raise _refuse(name, value, "names no host", accepted, "unset")
+    return {
+        "BACKEND": backend,
+        "OPTIONS": {
+            "host": url.hostname,
+            "port": port or default_port,
+            "username": unquote(url.username or ""),
+            "password": unquote(url.password or ""),
+            "use_tls": starttls,
+            "use_ssl": tls,
+        },
+    }

@@ -1,8 +1,12 @@
 """The one way a write announces a change: after its transaction commits.
 
 Services call `publish_on_commit(...)`; nothing else emits live events. Receivers of
-`state_changed` (the live layer) decide how to coalesce and deliver; a write never
-broadcasts by itself, and a rolled-back write announces nothing.
+`state_changed` (the live layer, the notifications) decide how to coalesce and deliver; a
+write never broadcasts by itself, and a rolled-back write announces nothing.
+
+A change may also name the *event* a person outside the room would want to hear of
+(`Change.event`, one of `EVENTS`): the notifications app above every other listens for
+these, so the lower apps tell it what happened without knowing it exists.
 """
 
 from dataclasses import dataclass
@@ -18,6 +22,25 @@ state_changed = Signal()
 # logged out, the assembly made private).
 ACCESS = "access"
 
+# Events worth telling members who are not looking (docs/notifications.md). `reference`
+# tells two occurrences of one event apart: the reminder's lead time, the sitting's new time.
+PROPOSAL_SUBMITTED = "proposals.proposal.submitted"
+AGENDA_ADDED = "sittings.agenda.added"
+CALL_OPENED = "proposals.call.opened"
+CALL_CLOSING_SOON = "proposals.call.closing_soon"
+DECISION_RECORDED = "proposals.decision.recorded"
+MEETING_SCHEDULED = "sittings.meeting.scheduled"
+MEETING_MOVED = "sittings.meeting.moved"
+EVENTS = (
+    PROPOSAL_SUBMITTED,
+    AGENDA_ADDED,
+    CALL_OPENED,
+    CALL_CLOSING_SOON,
+    DECISION_RECORDED,
+    MEETING_SCHEDULED,
+    MEETING_MOVED,
+)
+
 
 @dataclass(frozen=True)
 class Change:
@@ -28,6 +51,9 @@ class Change:
     # Members whose own state changed (their position): their other tabs and devices are
     # told, so "Your position" is the same everywhere.
     member_ids: tuple[int, ...] = ()
+    # What happened, for listeners outside the room (one of EVENTS, or empty).
+    event: str = ""
+    reference: str = ""
 
 
 def publish_on_commit(
@@ -37,6 +63,10 @@ def publish_on_commit(
     meeting_id: int | None = None,
     kind: str = "",
     member_ids: tuple[int, ...] = (),
+    event: str = "",
+    reference: str = "",
 ) -> None:
-    change = Change(assembly_id, proposal_id, meeting_id, kind, tuple(member_ids))
+    if event and event not in EVENTS:
+        raise ValueError(f"Unknown event {event!r}")
+    change = Change(assembly_id, proposal_id, meeting_id, kind, tuple(member_ids), event, reference)
     transaction.on_commit(lambda: state_changed.send(sender=Change, change=change))

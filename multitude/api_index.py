@@ -27,6 +27,12 @@ RESOURCES = [
     ("assembly", "api:assembly", ("slug",), "One assembly, its decision rule in words."),
     ("members", "api:members", ("slug",), "An assembly's members and their roles."),
     ("meetings", "api:meetings", ("slug",), "An assembly's sittings with their agendas."),
+    (
+        "notifications",
+        "api:notification-preferences",
+        ("slug",),
+        "Your email settings for an assembly; PATCH changes them.",
+    ),
     ("meeting", "api:meeting", ("meeting_id",), "One sitting."),
     ("proposals", "api:proposals", ("slug",), "An assembly's proposals with their live tally."),
     ("proposal", "api:proposal", ("proposal_id",), "A proposal: text, phase, tally, decision."),

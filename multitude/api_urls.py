@@ -8,6 +8,7 @@ from rest_framework.permissions import AllowAny
 from assemblies import api as assemblies_api
 from core.errors import NotFound
 from multitude.api_index import ApiIndex
+from notifications import api as notifications_api
 from proposals import api as proposals_api
 from sittings import api as sittings_api
 
@@ -48,6 +49,11 @@ urlpatterns = [
         assemblies_api.MemberRemove.as_view(),
         name="member-remove",
     ),
+    path(
+        A + "notifications/",
+        notifications_api.NotificationPreferences.as_view(),
+        name="notification-preferences",
+    ),
     path(A + "meetings/", sittings_api.MeetingList.as_view(), name="meetings"),
     path(A + "proposals/", proposals_api.AssemblyProposals.as_view(), name="proposals"),
     path(A + "role-proposals/", proposals_api.RoleProposals.as_view(), name="role-proposals"),
@@ -71,6 +77,7 @@ urlpatterns = [
     path(M, sittings_api.MeetingDetail.as_view(), name="meeting"),
     path(M + "start/", sittings_api.MeetingStart.as_view(), name="meeting-start"),
     path(M + "adjourn/", sittings_api.MeetingAdjourn.as_view(), name="meeting-adjourn"),
+    path(M + "reschedule/", sittings_api.MeetingReschedule.as_view(), name="meeting-reschedule"),
     path(M + "agenda/", sittings_api.MeetingAgenda.as_view(), name="meeting-agenda"),
     path(
         M + "facilitators/",

@@ -10,7 +10,7 @@ import dj_database_url
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
-from core.env import env, env_bool, env_float, env_int, env_list
+from core.env import env, env_bool, env_float, env_int, env_list, mailer
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -42,10 +42,12 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "django_tasks_db",
     "core",
     "assemblies",
     "proposals",
     "sittings",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -105,6 +107,54 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})["transaction_mode"] = "IMMEDIATE"
     DATABASES["default"]["OPTIONS"]["timeout"] = 20
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Background tasks (Django's Tasks framework) -------------------------------------------
+# Tasks wait in the database for `manage.py db_worker` (started by `make run`, the `worker`
+# service of docker-compose.yml), so sending never holds up a request and retries can wait.
+# TASKS_BACKEND=immediate runs each task at once in the process that enqueues it (no worker;
+# no retries or digests, which need a later start).
+_TASKS_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "immediate": "django.tasks.backends.immediate.ImmediateBackend",
+}
+TASKS_BACKEND = env("TASKS_BACKEND") or "database"
+if TASKS_BACKEND not in _TASKS_BACKENDS:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        f"TASKS_BACKEND={TASKS_BACKEND!r}: use database or immediate, or leave it unset."
+    )
+TASKS = {
+    "default": {
+        "BACKEND": _TASKS_BACKENDS[TASKS_BACKEND],
+        "QUEUES": ["default"],
+    }
+}
+
+# --- Email ----------------------------------------------------------------------------------
+# EMAIL_URL (smtp://user:password@host:port, smtp+tls://, smtps://, console://) or the usual
+# EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS, EMAIL_USE_SSL
+# variables; neither set, mail is printed to the terminal (so `make run` shows it). Django
+# 6.1 configures mail through MAILERS; the old EMAIL_* settings are deprecated there.
+_mailer = mailer("EMAIL_URL")
+if _mailer is None and env("EMAIL_HOST"):
+    _mailer = {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": env("EMAIL_HOST"),
+            "port": env_int("EMAIL_PORT", 25, minimum=1),
+            "username": env("EMAIL_HOST_USER"),
+            "password": env("EMAIL_HOST_PASSWORD"),
+            "use_tls": env_bool("EMAIL_USE_TLS", False),
+            "use_ssl": env_bool("EMAIL_USE_SSL", False),
+        },
+    }
+_mailer = _mailer or {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+if _mailer["BACKEND"].endswith("smtp.EmailBackend"):
+    _mailer["OPTIONS"]["timeout"] = env_int("EMAIL_TIMEOUT", 20, minimum=1)
+MAILERS = {"default": _mailer}
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Multitude <multitude@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Redis and the channel layer ------------------------------------------------------------
 REDIS_URL = env("REDIS_URL")
@@ -296,7 +346,8 @@ LOGIN_FAILURES_PER_ACCOUNT = env("LOGIN_FAILURES_PER_ACCOUNT", "20/h")
 # New personal API tokens a person may make (each replaces the last).
 TOKEN_CREATE_RATE = env("TOKEN_CREATE_RATE", "10/h")
 
-# Online proposals: how often each server process closes calls whose time has come.
+# Online proposals: how often each server process closes calls whose time has come (and
+# announces those closing within 24 h and 1 h, for the reminders).
 ONLINE_CLOSE_CHECK_SECONDS = env_float("ONLINE_CLOSE_CHECK_SECONDS", 1.0, minimum=0.01)
 
 # A sitting survives any one person (sittings/stand_in.py): after this long with no
@@ -307,3 +358,10 @@ ONLINE_CLOSE_CHECK_SECONDS = env_float("ONLINE_CLOSE_CHECK_SECONDS", 1.0, minimu
 FACILITATOR_AWAY_SECONDS = env_float("FACILITATOR_AWAY_SECONDS", 120.0, minimum=1.0)
 QUICK_CONSENT_SECONDS = env_float("QUICK_CONSENT_SECONDS", 60.0, minimum=1.0)
 FACILITATOR_PRESENCE_SECONDS = env_float("FACILITATOR_PRESENCE_SECONDS", 30.0, minimum=0.1)
+# Notifications (docs/notifications.md): attempts at an email or a webhook delivery before it
+# is given up, the first retry's delay (doubled at each later one), the hour (UTC) daily
+# digests are sent, and how long a one-tap link in an email stays valid.
+NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 6, minimum=1)
+NOTIFY_RETRY_SECONDS = env_float("NOTIFY_RETRY_SECONDS", 30.0, minimum=0)
+NOTIFY_DIGEST_HOUR = env_int("NOTIFY_DIGEST_HOUR", 7, minimum=0)
+NOTIFY_LINK_DAYS = env_int("NOTIFY_LINK_DAYS", 30, minimum=1)

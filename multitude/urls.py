@@ -31,4 +31,5 @@ urlpatterns = [
     path("", include("assemblies.urls")),
     path("", include("proposals.urls")),
     path("", include("sittings.urls")),
+    path("", include("notifications.urls")),
 ]

@@ -419,3 +419,27 @@ class TreeHead(models.Model):
 
     def __str__(self) -> str:
         return f"{self.assembly_id} @{self.tree_size} {self.root_hash[:12]}"
+
+
+class CallReminder(models.Model):
+    """A call's closing announced ahead of time (`lead_hours` before `closes_at`), once.
+
+    The row is the "once": the online closer's ticker runs in every server process, and the
+    unique constraint lets exactly one of them announce each reminder. A call whose closing
+    time is moved gets reminders again for its new time.
+    """
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="reminders")
+    lead_hours = models.PositiveSmallIntegerField()
+    closes_at = models.DateTimeField()
+    announced_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["proposal", "lead_hours", "closes_at"], name="call_reminder_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lead_hours} h before {self.closes_at:%Y-%m-%d %H:%M} ({self.proposal_id})"

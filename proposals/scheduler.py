@@ -4,6 +4,10 @@ No cron job and no manual step: every server process runs one small asyncio task
 every ONLINE_CLOSE_CHECK_SECONDS, closes the calls whose time has come (an indexed query
 that finds nothing almost always). Several processes may race to close the same call; the
 close takes a row lock and the loser gets a Conflict, which `close_due_calls` skips.
+
+The same tick announces the calls that close within 24 h and 1 h (`announce_closing_calls`,
+once each: a unique row decides between processes); the notifications app hears of it and
+reminds the members who have not taken a position.
 """
 
 import asyncio
@@ -13,7 +17,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections
 
-from proposals.services import close_due_calls
+from proposals.services import announce_closing_calls, close_due_calls
 
 logger = logging.getLogger(__name__)
 _task: asyncio.Task | None = None
@@ -29,7 +33,9 @@ def ensure_started() -> None:
 def _close_due_calls_once() -> int:
     close_old_connections()
     try:
-        return len(close_due_calls())
+        closed = len(close_due_calls())
+        announce_closing_calls()
+        return closed
     finally:
         close_old_connections()
 

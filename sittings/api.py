@@ -15,7 +15,12 @@ from assemblies.access import (
     require_facilitator,
 )
 from assemblies.models import Consent
-from assemblies.serializers import AgendaAddSerializer, MeetingCreateSerializer, MeetingSerializer
+from assemblies.serializers import (
+    AgendaAddSerializer,
+    MeetingCreateSerializer,
+    MeetingRescheduleSerializer,
+    MeetingSerializer,
+)
 from core.api import Endpoint, Export, created, file_schema, parse
 from core.errors import NotFound
 from proposals.access import get_proposal_by_id_for
@@ -74,6 +79,22 @@ class MeetingStart(_MeetingAction):
 @extend_schema(tags=["meetings"], summary="Adjourn a sitting (facilitators)")
 class MeetingAdjourn(_MeetingAction):
     service = staticmethod(services.adjourn_meeting)
+
+
+@extend_schema(tags=["meetings"])
+class MeetingReschedule(Endpoint):
+    @extend_schema(
+        summary="Move a sitting not yet started to another time (facilitators)",
+        request=MeetingRescheduleSerializer,
+        responses={200: MeetingSerializer},
+    )
+    def post(self, request, meeting_id):
+        data = parse(MeetingRescheduleSerializer, request)
+        meeting, member = get_meeting_for(request.user, meeting_id)
+        require_facilitator(member)
+        services.reschedule_meeting(actor=member, meeting=meeting, **data)
+        meeting = selectors.meetings_for_listing(meeting.assembly).get(pk=meeting.pk)
+        return Response(MeetingSerializer(meeting).data)
 
 
 @extend_schema(tags=["meetings"])

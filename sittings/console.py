@@ -314,6 +314,16 @@ def _schedule(request, actor, assembly):
     )
 
 
+def _reschedule(request, actor, assembly):
+    when = _when(request)
+    if when is not None and timezone.is_naive(when):
+        when = timezone.make_aware(when)
+    sitting_services.reschedule_meeting(
+        actor=actor, meeting=_meeting(request, assembly), scheduled_for=when
+    )
+    messages.success(request, _("The sitting is moved; members are told."))
+
+
 def _close(request, actor, assembly):
     decision = proposal_services.close_call(actor=actor, proposal=_proposal(request, assembly))
     messages.success(
@@ -323,6 +333,7 @@ def _close(request, actor, assembly):
 
 ACTIONS = {
     "schedule": _schedule,
+    "reschedule": _reschedule,
     "start": lambda r, a, s: sitting_services.start_meeting(actor=a, meeting=_meeting(r, s)),
     "adjourn": lambda r, a, s: sitting_services.adjourn_meeting(actor=a, meeting=_meeting(r, s)),
     "agenda-add": lambda r, a, s: sitting_services.add_to_agenda(

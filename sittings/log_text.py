@@ -94,6 +94,12 @@ SENTENCES = {
         "closed the temperature check on “{proposal}” (up {up}, so-so {so_so}, down {down})"
     ),
     "proposals.call.opened": gettext_lazy("opened the call for consensus on “{proposal}”"),
+    "proposals.call.reminded": gettext_lazy(
+        "reminded the members with no position that “{proposal}” closes in {hours} h"
+    ),
+    "assemblies.meeting.moved": gettext_lazy("moved the sitting “{title}” to {when}"),
+    "notifications.webhook.added": gettext_lazy("added a chat webhook to {host}"),
+    "notifications.webhook.removed": gettext_lazy("removed the chat webhook to {host}"),
     "proposals.call.closed": gettext_lazy(
         "closed the call for consensus on “{proposal}”: {outcome}"
     ),

@@ -20,7 +20,7 @@ from assemblies.models import (
 )
 from assemblies.services import append_to_agenda, record_action, require_in_assembly
 from core.errors import Conflict, DomainError, NotFound
-from core.events import publish_on_commit
+from core.events import AGENDA_ADDED, MEETING_MOVED, MEETING_SCHEDULED, publish_on_commit
 from core.text import deceives, has_control, has_visible
 
 MAX_TITLE = 200
@@ -65,10 +65,7 @@ def schedule_meeting(
         )
     if len(title) > MAX_TITLE or len(location or "") > MAX_TITLE:
         raise DomainError("title_too_long", _("At most 200 characters."))
-    if scheduled_for is not None and not SANE_YEARS[0] <= scheduled_for.year <= SANE_YEARS[1]:
-        raise DomainError(
-            "scheduled_for_invalid", _("Choose a date between the years 2000 and 2100.")
-        )
+    _check_when(scheduled_for)
     meeting = Meeting.objects.create(
         assembly=assembly, title=title, scheduled_for=scheduled_for, location=location
     )
@@ -79,7 +76,60 @@ def schedule_meeting(
         action="assemblies.meeting.scheduled",
         title=title,
     )
-    publish_on_commit(assembly_id=assembly.pk, meeting_id=meeting.pk, kind="meeting")
+    publish_on_commit(
+        assembly_id=assembly.pk, meeting_id=meeting.pk, kind="meeting", event=MEETING_SCHEDULED
+    )
+    return meeting
+
+
+def _check_when(scheduled_for: datetime | None) -> None:
+    if scheduled_for is not None and not SANE_YEARS[0] <= scheduled_for.year <= SANE_YEARS[1]:
+        raise DomainError(
+            "scheduled_for_invalid", _("Choose a date between the years 2000 and 2100.")
+        )
+
+
+@transaction.atomic
+def reschedule_meeting(
+    *,
+    actor: Membership,
+    meeting: Meeting,
+    scheduled_for: datetime,
+    location: str | None = None,
+) -> Meeting:
+    """Move a sitting that has not started to another time (and place)."""
+    _require_meeting_of(actor, meeting)
+    require_facilitator(actor)
+    if scheduled_for is None:
+        raise DomainError("scheduled_for_required", _("Choose the sitting's new date and time."))
+    _check_when(scheduled_for)
+    if location is not None and len(location) > MAX_TITLE:
+        raise DomainError("title_too_long", _("At most 200 characters."))
+    meeting = _lock_meeting(meeting)
+    if meeting.state != MeetingState.SCHEDULED:
+        raise Conflict("meeting_not_scheduled", _("Only a sitting not yet started can be moved."))
+    if meeting.scheduled_for == scheduled_for and location in (None, meeting.location):
+        return meeting
+    meeting.scheduled_for = scheduled_for
+    fields = ["scheduled_for"]
+    if location is not None:
+        meeting.location = location
+        fields.append("location")
+    meeting.save(update_fields=fields)
+    log(
+        meeting,
+        actor,
+        "assemblies.meeting.moved",
+        title=meeting.title,
+        when=scheduled_for.isoformat(),
+    )
+    publish_on_commit(
+        assembly_id=meeting.assembly_id,
+        meeting_id=meeting.pk,
+        kind="meeting",
+        event=MEETING_MOVED,
+        reference=scheduled_for.isoformat(),
+    )
     return meeting
 
 
@@ -145,7 +195,13 @@ def add_to_agenda(*, actor: Membership, meeting: Meeting, proposal) -> AgendaIte
         proposal.meeting = meeting
         proposal.save(update_fields=["meeting"])
     log(meeting, actor, "assemblies.agenda.added", proposal=proposal.title, proposal_id=proposal.pk)
-    publish(meeting, "agenda")
+    publish_on_commit(
+        assembly_id=meeting.assembly_id,
+        meeting_id=meeting.pk,
+        proposal_id=proposal.pk,
+        kind="agenda",
+        event=AGENDA_ADDED,
+    )
     return item
 
 

@@ -13,7 +13,11 @@ from assemblies import services as assembly_services
 from assemblies.models import Role
 from proposals import services as proposal_services
 
-pytest_plugins = ["tests.fixtures.servers", "tests.fixtures.private_services"]
+pytest_plugins = [
+    "tests.fixtures.servers",
+    "tests.fixtures.private_services",
+    "tests.fixtures.mail",
+]
 
 
 @pytest.fixture(scope="session", autouse=True)

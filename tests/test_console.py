@@ -103,6 +103,15 @@ def _schedule(w: World):
     return {"title": "Harvest GA", "scheduled_for": "2030-05-01T19:00"}, check
 
 
+def _reschedule(w: World):
+    meeting = w.meeting()
+    when = datetime(2031, 6, 2, 18, 30, tzinfo=timezone.get_default_timezone())
+    return (
+        {"meeting": meeting.pk, "scheduled_for": "2031-06-02T18:30"},
+        lambda: fresh(meeting).scheduled_for == when,
+    )
+
+
 def _start(w: World):
     meeting = w.meeting()
     return {"meeting": meeting.pk}, lambda: fresh(meeting).state == MeetingState.IN_SESSION
@@ -298,6 +307,7 @@ def _rotate_code(w: World):
 
 SCENARIOS = {
     "schedule": _schedule,
+    "reschedule": _reschedule,
     "start": _start,
     "adjourn": _adjourn,
     "agenda-add": _agenda_add,

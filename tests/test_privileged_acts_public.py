@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from assemblies import services as assembly_services
 from assemblies.models import LogEntry
+from notifications import services as notification_services
 from proposals import services as proposal_services
 from proposals.models import Phase, Proposal
 from sittings import floor, stand_in
@@ -33,6 +34,7 @@ SERVICE_MODULES = [
     "sittings.services",
     "sittings.floor",
     "sittings.stand_in",
+    "notifications.services",
 ]
 GATES = {"require_facilitator", "require_assembly_facilitator"}
 
@@ -200,7 +202,17 @@ def _co_facilitator(s: Sitting):
     return stand_in.name_sitting_facilitator(actor=s.fac, meeting=s.meeting, member=s.pat)
 
 
+def _webhook(s: Sitting):
+    return notification_services.add_webhook(
+        actor=s.fac, assembly=s.assembly, url="https://chat.example.org/hooks/ga"
+    )
+
+
 EXTRA_ACTS = {
+    "notifications.services.add_webhook": _webhook,
+    "notifications.services.remove_webhook": lambda s: notification_services.remove_webhook(
+        actor=s.fac, webhook=_webhook(s)
+    ),
     "sittings.stand_in.name_sitting_facilitator": _co_facilitator,
     "sittings.stand_in.release_sitting_facilitator": lambda s: stand_in.release_sitting_facilitator(
         actor=s.fac, meeting=s.meeting, member=_co_facilitator(s)

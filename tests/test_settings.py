@@ -25,9 +25,13 @@ CONFIG_NAMES = (
     "ALLOWED_HOSTS",
     "TESTING",
     "HISTORY_SIGNING_KEY",
+    "EMAIL_URL",
+    "EMAIL_HOST",
+    "TASKS_BACKEND",
 )
 # An Ed25519 seed, base64 (manage.py history_key prints one).
 SIGNING_KEY = "A4qk1H0cJ2gXn7yV3mQ9sT6wZ8bR5dK1fP0uL2eN4iE="
+MAIL = "smtp+tls://mailer:secret@mail.example.org"
 # Set for the browser tests in this process; a real deployment never has it.
 TEST_ONLY_NAMES = ("DJANGO_ALLOW_ASYNC_UNSAFE",)
 
@@ -70,6 +74,7 @@ def test_it_passes_the_deployment_check_in_production_shape():
         SECRET_KEY="k3y-" + "x7Qp2vL9sT4wZ8mN1bR6cY3hJ5gF0dK" * 2,
         ALLOWED_HOSTS="ga.example.org",
         HISTORY_SIGNING_KEY=SIGNING_KEY,
+        EMAIL_URL=MAIL,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
@@ -81,10 +86,24 @@ def test_it_warns_a_deployment_without_a_history_signing_key():
         DEBUG="0",
         SECRET_KEY="k3y-" + "x7Qp2vL9sT4wZ8mN1bR6cY3hJ5gF0dK" * 2,
         ALLOWED_HOSTS="ga.example.org",
+        EMAIL_URL=MAIL,
     )
     assert result.returncode != 0
     assert "proposals.W001" in result.stdout + result.stderr
     assert "HISTORY_SIGNING_KEY" in result.stdout + result.stderr
+
+
+def test_the_deployment_check_asks_for_real_email_in_production():
+    """Unset, mail is printed to the terminal: Django's check says that is not production."""
+    result = run(
+        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        DEBUG="0",
+        SECRET_KEY="k3y-" + "x7Qp2vL9sT4wZ8mN1bR6cY3hJ5gF0dK" * 2,
+        ALLOWED_HOSTS="ga.example.org",
+        HISTORY_SIGNING_KEY=SIGNING_KEY,
+    )
+    assert result.returncode != 0
+    assert "mail.E001" in result.stdout + result.stderr
 
 
 def test_it_fails_the_deployment_check_with_the_development_key():

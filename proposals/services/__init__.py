@@ -9,7 +9,13 @@ lock protocol they share. Import the acts from here.
 """
 
 from proposals.services._common import CALL_LOCK_CLASS, MAX_REASON, MAX_TEXT, MAX_TITLE
-from proposals.services.decisions import close_call, close_due_calls, withdraw_proposal
+from proposals.services.decisions import (
+    REMINDER_LEAD_HOURS,
+    announce_closing_calls,
+    close_call,
+    close_due_calls,
+    withdraw_proposal,
+)
 from proposals.services.discussion import (
     accept_amendment,
     add_comment,
@@ -37,9 +43,11 @@ __all__ = [
     "MAX_REASON",
     "MAX_TEXT",
     "MAX_TITLE",
+    "REMINDER_LEAD_HOURS",
     "PositionRequest",
     "accept_amendment",
     "add_comment",
+    "announce_closing_calls",
     "call_for_consensus",
     "close_call",
     "close_due_calls",

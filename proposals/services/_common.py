@@ -27,7 +27,14 @@ MAX_REASON = 5_000
 CALL_LOCK_CLASS = 7001
 
 
-def publish(proposal: Proposal, kind: str, member_ids: tuple[int, ...] = ()) -> None:
+def publish(
+    proposal: Proposal,
+    kind: str,
+    member_ids: tuple[int, ...] = (),
+    *,
+    event: str = "",
+    reference: str = "",
+) -> None:
     """The one place this app announces a change (after commit, see core.events)."""
     publish_on_commit(
         assembly_id=proposal.assembly_id,
@@ -35,6 +42,8 @@ def publish(proposal: Proposal, kind: str, member_ids: tuple[int, ...] = ()) -> 
         meeting_id=proposal.meeting_id,
         kind=kind,
         member_ids=member_ids,
+        event=event,
+        reference=reference,
     )
 
 

@@ -1,8 +1,9 @@
 """Ending a proposal: closing the call by the rule, withdrawing it, and recording the decision."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -11,8 +12,9 @@ from assemblies.access import require_facilitator, require_participant
 from assemblies.models import Assembly, Membership
 from assemblies.services import apply_governance_decision
 from core.errors import Conflict, PermissionDenied
+from core.events import CALL_CLOSING_SOON, DECISION_RECORDED
 from proposals import history, transparency
-from proposals.models import Decision, Outcome, Phase, Proposal
+from proposals.models import CallReminder, Decision, Outcome, Phase, Proposal
 from proposals.selectors import current_positions
 from proposals.services._common import (
     call_lock,
@@ -114,7 +116,7 @@ def _record_decision(
             governance=proposal.governance,
             decision={"decision": sequence, "proposal": proposal.title},
         )
-    publish(proposal, "decision")
+    publish(proposal, "decision", event=DECISION_RECORDED)
     return decision
 
 
@@ -162,3 +164,51 @@ def close_due_calls(*, now: datetime | None = None) -> list[Decision]:
         except Conflict:
             continue  # closed meanwhile by a facilitator or another process
     return decisions
+
+
+# Hours before an online call closes when the members who have not taken a position yet are
+# reminded; the longest first.
+REMINDER_LEAD_HOURS = (24, 1)
+
+
+def announce_closing_calls(*, now: datetime | None = None) -> list[CallReminder]:
+    """Announce, once each, the online calls that close within a reminder's lead time.
+
+    Run by the same ticker that closes due calls (proposals/scheduler.py), so no cron job.
+    A lead is skipped when the call opened after its time (the call's own announcement was
+    later) or when a shorter lead is already due (a server that was down reminds once).
+    """
+    now = now or timezone.now()
+    announced = []
+    for index, lead in enumerate(REMINDER_LEAD_HOURS):
+        shorter = REMINDER_LEAD_HOURS[index + 1] if index + 1 < len(REMINDER_LEAD_HOURS) else 0
+        done = CallReminder.objects.filter(
+            proposal=OuterRef("pk"), lead_hours=lead, closes_at=OuterRef("closes_at")
+        )
+        due = Proposal.objects.filter(
+            phase=Phase.CALL,
+            closes_at__gt=now + timedelta(hours=shorter),
+            closes_at__lte=now + timedelta(hours=lead),
+        ).filter(~Exists(done))
+        for proposal in due.select_related("assembly", "meeting"):
+            if proposal.call_opened_at and proposal.call_opened_at > proposal.closes_at - timedelta(
+                hours=lead
+            ):
+                continue
+            reminder = _announce(proposal, lead)
+            if reminder is not None:
+                announced.append(reminder)
+    return announced
+
+
+def _announce(proposal: Proposal, lead: int) -> CallReminder | None:
+    try:
+        with transaction.atomic():
+            reminder = CallReminder.objects.create(
+                proposal=proposal, lead_hours=lead, closes_at=proposal.closes_at
+            )
+            log(proposal, None, "proposals.call.reminded", hours=lead)
+            publish(proposal, "reminder", event=CALL_CLOSING_SOON, reference=f"{lead}h")
+    except IntegrityError:
+        return None  # another process announced it first
+    return reminder

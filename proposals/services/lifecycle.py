@@ -10,6 +10,7 @@ from assemblies.access import require_facilitator, require_participant
 from assemblies.models import Meeting, MeetingState, Membership
 from assemblies.services import append_to_agenda
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
+from core.events import CALL_OPENED, PROPOSAL_SUBMITTED
 from proposals.models import (
     DISCUSSION_PHASES,
     Phase,
@@ -75,7 +76,8 @@ def submit_proposal(
         append_to_agenda(meeting, proposal)
     if closes_at is not None:
         _open_call(proposal, closes_at=closes_at)
-    publish(proposal, "proposal")
+    # An online proposal is a call at once: that is the news, not the submission.
+    publish(proposal, "proposal", event=CALL_OPENED if closes_at else PROPOSAL_SUBMITTED)
     return proposal
 
 
@@ -163,7 +165,7 @@ def call_for_consensus(
     proposal.temperature_checks.filter(closed_at__isnull=True).update(closed_at=timezone.now())
     _open_call(proposal, closes_at=closes_at)
     log(proposal, actor, "proposals.call.opened", rule=proposal.rule)
-    publish(proposal, "phase")
+    publish(proposal, "phase", event=CALL_OPENED)
     return proposal
 
 

@@ -107,7 +107,11 @@ def scene(open_call, assembly, facilitator, participant, make_member):
         code=assembly.join_code, display_name="Gus", user=AnonymousUser()
     )
     call.refresh_from_db()
+    from notifications import tokens
+
     return {
+        "respond_token": tokens.respond_token(participant.pk, call.pk),
+        "unsubscribe_token": tokens.unsubscribe_token(participant.pk),
         "slug": assembly.slug,
         "call": call,
         "decided": decided,
@@ -157,6 +161,27 @@ PAGES = {
         lambda s: f"/a/{s['slug']}/sittings/{s['meeting'].pk}/minutes/",
         None,
         "Minutes",
+    ),
+    "notification-preferences": (
+        lambda s: f"/a/{s['slug']}/notifications/",
+        "participant",
+        "What you are sent",
+    ),
+    "notification-preferences-guest": (
+        lambda s: f"/a/{s['slug']}/notifications/",
+        "guest",
+        "You have no email address",
+    ),
+    "webhooks": (lambda s: f"/a/{s['slug']}/webhooks/", "facilitator", "Recent deliveries"),
+    "one-tap-block": (
+        lambda s: f"/a/{s['slug']}/p/{s['call'].pk}/respond/block/?t={s['respond_token']}",
+        None,
+        "A block is not a vote against",
+    ),
+    "unsubscribe": (
+        lambda s: f"/unsubscribe/{s['unsubscribe_token']}/",
+        None,
+        "Stop every email",
     ),
 }
 
