@@ -99,7 +99,7 @@ def reschedule_meeting(
 ) -> Meeting:
     """Move a sitting that has not started to another time (and place)."""
     _require_meeting_of(actor, meeting)
-    require_facilitator(actor)
+    require_assembly_facilitator(actor)
     if scheduled_for is None:
         raise DomainError("scheduled_for_required", _("Choose the sitting's new date and time."))
     _check_when(scheduled_for)

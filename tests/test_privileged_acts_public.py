@@ -209,6 +209,11 @@ def _webhook(s: Sitting):
 
 
 EXTRA_ACTS = {
+    "sittings.services.reschedule_meeting": lambda s: sitting_services.reschedule_meeting(
+        actor=s.fac,
+        meeting=sitting_services.schedule_meeting(actor=s.fac, assembly=s.assembly, title="Later"),
+        scheduled_for=timezone.now() + timedelta(days=7),
+    ),
     "notifications.services.add_webhook": _webhook,
     "notifications.services.remove_webhook": lambda s: notification_services.remove_webhook(
         actor=s.fac, webhook=_webhook(s)
