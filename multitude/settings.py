@@ -51,6 +51,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Pages compressed on a slow network (issue 15, point 5; bench/slow_network.py). Django's
+    # GZipMiddleware pads each response against BREACH, and CSRF tokens are masked per page.
+    "django.middleware.gzip.GZipMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "core.middleware.DatabaseOutageMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -209,7 +212,7 @@ USE_TZ = True
 # --- Static files -------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 # Hashed, compressed names once `collectstatic` has run (the Docker image does); a plain
 # checkout (make run, test servers) serves the source folders under their plain names.
 _COLLECTED = (STATIC_ROOT / "staticfiles.json").exists()
