@@ -43,7 +43,13 @@ from core.markdown import render_markdown
 from proposals import services as proposal_services
 from proposals.access import get_proposal_in
 from proposals.models import DISCUSSION_PHASES, OPEN_PHASES, Outcome, Phase, Proposal
-from proposals.selectors import decision_of, dissent, tally_for
+from proposals.selectors import (
+    decision_of,
+    dissent,
+    hall_count_for,
+    present_for_quorum,
+    tally_for,
+)
 from sittings import floor, live, log_text, minutes, stand_in
 from sittings import services as sitting_services
 
@@ -245,9 +251,14 @@ def _preview(proposal: Proposal | None) -> dict | None:
     if proposal is None or proposal.phase != Phase.CALL:
         return None
     tally = tally_for(proposal)
-    outcome = rules.decide(proposal.decision_rule, tally)
+    outcome = rules.decide(proposal.decision_rule, tally, present=present_for_quorum(proposal))
     label = dict(Outcome.choices)[str(outcome)]
-    return {"tally": tally, "outcome": label, "rule": describe_rule(proposal.decision_rule)}
+    return {
+        "tally": tally,
+        "hall": hall_count_for(proposal),
+        "outcome": label,
+        "rule": describe_rule(proposal.decision_rule),
+    }
 
 
 def _log(assembly: Assembly, limit: int = 200):
