@@ -13,8 +13,8 @@ from assemblies.models import (
     QuorumOf,
     Visibility,
 )
-from assemblies.selectors import presence_of
 from assemblies.rules import Tally
+from assemblies.selectors import presence_of
 from proposals.models import (
     OPEN_PHASES,
     Comment,
