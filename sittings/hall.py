@@ -198,19 +198,26 @@ def enter_hall_count(
         defaults={"meeting": meeting, "blocks": blocks, **counts},
     )
     state = hall_count_for(proposal)
-    log(meeting, actor, "proposals.hall.counted", proposal=proposal.title, counts=counts)
+    log(meeting, actor, "assemblies.hall.counted", proposal=proposal.title, **counts)
     if state.recorded is not None:
-        log(meeting, None, "proposals.hall.recorded", proposal=proposal.title, counts=counts)
+        log(meeting, actor, "assemblies.hall.recorded", proposal=proposal.title, **counts)
     elif state.differs:
+        first, second = (_figures(entry.tally) for entry in state.entries)
         log(
             meeting,
-            None,
-            "proposals.hall.differs",
+            actor,
+            "assemblies.hall.differs",
             proposal=proposal.title,
-            counts=[e.tally.as_dict() for e in state.entries],
+            first=first,
+            second=second,
         )
     publish(meeting, "hall")
     return entry
+
+
+def _figures(tally) -> str:
+    """Agree / stand aside / block as the log shows them: "38/2/0"."""
+    return f"{tally.agree}/{tally.stand_aside}/{tally.block}"
 
 
 @transaction.atomic
@@ -224,6 +231,6 @@ def call_recount(*, actor: Membership, meeting: Meeting | None, proposal: Propos
     )
     if not cleared:
         raise Conflict("nothing_to_recount", _("The hall has not been counted on this call."))
-    log(meeting, actor, "proposals.hall.recount", proposal=proposal.title)
+    log(meeting, actor, "assemblies.hall.recount", proposal=proposal.title)
     publish(meeting, "hall")
     return cleared

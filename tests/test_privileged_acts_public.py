@@ -20,7 +20,7 @@ from assemblies import services as assembly_services
 from assemblies.models import LogEntry
 from proposals import services as proposal_services
 from proposals.models import Phase, Proposal
-from sittings import floor, stand_in
+from sittings import floor, hall, stand_in
 from sittings import services as sitting_services
 
 SERVICE_MODULES = [
@@ -33,6 +33,7 @@ SERVICE_MODULES = [
     "sittings.services",
     "sittings.floor",
     "sittings.stand_in",
+    "sittings.hall",
 ]
 GATES = {"require_facilitator", "require_assembly_facilitator"}
 
@@ -200,7 +201,32 @@ def _co_facilitator(s: Sitting):
     return stand_in.name_sitting_facilitator(actor=s.fac, meeting=s.meeting, member=s.pat)
 
 
+def _hall_counted(s: Sitting):
+    """Two counters chosen, one member present, the proposal in its call on the floor, counted."""
+    counter, other = s.make_member("Counter A"), s.make_member("Counter B")
+    hall.choose_counters(actor=s.fac, meeting=s.meeting, members=[counter, other])
+    hall.count_at_door(actor=counter, meeting=s.meeting, member=s.pat)
+    proposal = s.in_call()
+    sitting_services.set_current_proposal(actor=s.fac, meeting=s.meeting, proposal=proposal)
+    hall.enter_hall_count(
+        actor=counter,
+        meeting=s.meeting,
+        proposal=proposal,
+        agree=1,
+        stand_aside=0,
+        block=0,
+        blocks=[],
+    )
+    return proposal
+
+
 EXTRA_ACTS = {
+    "sittings.hall.choose_counters": lambda s: hall.choose_counters(
+        actor=s.fac, meeting=s.meeting, members=[s.pat, s.make_member("Counter")]
+    ),
+    "sittings.hall.call_recount": lambda s: hall.call_recount(
+        actor=s.fac, meeting=s.meeting, proposal=_hall_counted(s)
+    ),
     "sittings.stand_in.name_sitting_facilitator": _co_facilitator,
     "sittings.stand_in.release_sitting_facilitator": lambda s: stand_in.release_sitting_facilitator(
         actor=s.fac, meeting=s.meeting, member=_co_facilitator(s)

@@ -85,7 +85,7 @@ def test_it_records_the_hall_when_both_counts_agree_and_the_rule_applies_to_the_
     assert decision.record["online_counts"] == decision.online_counts
     assert decision.record["counts"] == decision.counts
     actions = set(LogEntry.objects.values_list("action", flat=True))
-    assert {"proposals.hall.counted", "proposals.hall.recorded"} <= actions
+    assert {"assemblies.hall.counted", "assemblies.hall.recorded"} <= actions
 
 
 def test_it_shows_a_difference_and_records_nothing_until_a_recount(
@@ -114,7 +114,7 @@ def test_it_shows_a_difference_and_records_nothing_until_a_recount(
     )
     assert hall.call_recount(actor=facilitator, meeting=meeting, proposal=on_floor) == 2
     assert selectors.hall_count_for(on_floor).state == "none"
-    assert LogEntry.objects.filter(action="proposals.hall.recount", actor=facilitator).exists()
+    assert LogEntry.objects.filter(action="assemblies.hall.recount", actor=facilitator).exists()
     _count(ana, meeting, on_floor, 2)
     assert selectors.hall_count_for(on_floor).state == "waiting"
 
