@@ -316,3 +316,18 @@ def recent_decisions(assembly: Assembly, limit: int = 50):
         .select_related("proposal")
         .order_by("-sequence")[:limit]
     )
+
+
+def hall_figures(proposal: Proposal | None) -> dict:
+    """What the `includes/hall_figures.html` block shows: presence at the sitting in session,
+    the hall's count and the online tally of this proposal (its sum is `tally_for`)."""
+    if proposal is None:
+        return {"hall": NO_HALL, "online": Tally(), "presence": None}
+    meeting = Meeting.objects.filter(
+        assembly_id=proposal.assembly_id, state=MeetingState.IN_SESSION
+    ).first()
+    return {
+        "hall": hall_count_for(proposal),
+        "online": online_tallies_for([proposal.pk])[proposal.pk],
+        "presence": presence_of(meeting) if meeting else None,
+    }
