@@ -10,6 +10,7 @@ from proposals.models import Decision
 from sittings import hall
 from sittings import services as sitting_services
 from sittings.live import build_snapshot
+from sittings.minutes import minutes_markdown
 from tests.fixtures.state import db_state
 
 
@@ -243,3 +244,7 @@ def test_a_sitting_of_40_in_the_hall_and_200_online_reaches_one_decision(
     assert decision.record["online_counts"] == {"agree": 190, "stand_aside": 10, "block": 0}
     assert decision.record["hall"]["counts"] == {"agree": 38, "stand_aside": 2, "block": 0}
     assert Decision.objects.count() == 1
+    minutes = minutes_markdown(meeting)
+    assert "Present: 40 (0 checked in, 40 counted at the door)." in minutes
+    assert "Online: 190 agree, 10 stand aside, 0 block." in minutes
+    assert "In the hall (counted by Ana, Ben): 38 agree, 2 stand aside, 0 block." in minutes
