@@ -382,7 +382,12 @@ def _popolo_hall_groups(record: dict) -> list[dict]:
         return []
     parts = {"online": record["online_counts"], "hall": hall["counts"]}
     return [
-        {"option": option, "value": figures[kind], "group": {"id": name, "name": name}}
+        {
+            "option": option,
+            "value": figures[kind],
+            "group_id": name,
+            "group": {"id": name, "name": name},
+        }
         for name, figures in parts.items()
         for kind, option in POPOLO_OPTIONS.items()
     ]

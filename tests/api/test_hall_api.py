@@ -9,6 +9,7 @@ import pytest
 from assemblies.models import Assembly
 from proposals import services as proposal_services
 from sittings import services as sitting_services
+from tests.api.test_exports import _validator
 
 A = "/api/v1/assemblies/liberty-square/"
 
@@ -82,6 +83,9 @@ def test_it_runs_a_hall_count_from_outside(
     assert grouped[("online", "yes")] == 1
     assert grouped[("hall", "yes")] == 2
     assert grouped[("hall", "abstain")] == 1
+    _validator("vote_event").validate(vote_event)
+    for count in vote_event["counts"]:
+        _validator("count").validate(count)
 
 
 def test_it_answers_refusals_as_json_and_changes_nothing(
