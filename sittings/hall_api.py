@@ -12,13 +12,8 @@ from core.api import Endpoint, parse
 from core.errors import NotFound
 from proposals.access import get_proposal_by_id_for
 from proposals.selectors import hall_count_for, online_tallies_for, tally_for
+from proposals.serializers import CountsSerializer
 from sittings import hall
-
-
-class CountsSerializer(serializers.Serializer):
-    agree = serializers.IntegerField()
-    stand_aside = serializers.IntegerField()
-    block = serializers.IntegerField()
 
 
 class PresentMemberSerializer(serializers.Serializer):
@@ -85,6 +80,7 @@ class MeetingPresence(Endpoint):
 class MeetingDoorCount(Endpoint):
     @extend_schema(
         summary="Count a member present at the door (the sitting's counters)",
+        operation_id="meetings_presence_door_count",
         request=None,
         responses={200: PresenceSerializer},
     )
