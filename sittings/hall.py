@@ -47,6 +47,10 @@ def choose_counters(
         require_participant(member)
         chosen.append(member)
     meeting.hall_counters.set(chosen)
+    # A replaced counter's count no longer stands: only the two counters' counts can agree.
+    HallCount.objects.filter(meeting=meeting, cleared_at__isnull=True).exclude(
+        counter__in=chosen
+    ).update(cleared_at=timezone.now())
     names = sorted(member.display_name for member in chosen)
     log(meeting, actor, "assemblies.hall.counters_chosen", members=names)
     publish(meeting, "hall")
@@ -167,6 +171,7 @@ def enter_hall_count(
     blocks: list,
 ) -> HallCount:
     """One counter's count of the hall. She may correct it until the two counts agree."""
+    # The sitting's row lock serialises every hall write (two taps of one counter, a recount).
     meeting = _in_session(actor, meeting)
     require_counter(actor, meeting)
     proposal = _open_call_in(meeting, proposal)

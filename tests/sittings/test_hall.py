@@ -248,3 +248,21 @@ def test_a_sitting_of_40_in_the_hall_and_200_online_reaches_one_decision(
     assert "Present: 40 (0 checked in, 40 counted at the door)." in minutes
     assert "Online: 190 agree, 10 stand aside, 0 block." in minutes
     assert "In the hall (counted by Ana, Ben): 38 agree, 2 stand aside, 0 block." in minutes
+
+
+def test_choosing_other_counters_clears_the_counts_of_those_replaced(
+    meeting, counters, on_floor, make_member, facilitator
+):
+    ana, ben = counters
+    _present(meeting, ana, [make_member() for _ in range(3)])
+    _count(ana, meeting, on_floor, 2)
+    _count(ben, meeting, on_floor, 2)
+    assert selectors.hall_count_for(on_floor).state == "recorded"
+    rosa = make_member("Rosa")
+    hall.choose_counters(actor=facilitator, meeting=meeting, members=[ana, rosa])
+    state = selectors.hall_count_for(on_floor)
+    assert state.state == "waiting"
+    assert [entry.counter for entry in state.entries] == [ana]
+    _refused(lambda: _count(ben, meeting, on_floor, 2), PermissionDenied, "not_counter")
+    _count(rosa, meeting, on_floor, 2)
+    assert selectors.hall_count_for(on_floor).state == "recorded"
