@@ -22,6 +22,7 @@ from assemblies.models import (
     LogEntry,
     Meeting,
     Membership,
+    Presence,
     StackEntry,
 )
 from assemblies.staff_log import (
@@ -106,6 +107,8 @@ class MeetingAdmin(PublicModelAdmin):
     list_select_related = ["assembly"]
     autocomplete_fields = ["assembly", "current_proposal"]
     readonly_fields = ["created_at"]
+    # The hall counters are chosen by a facilitator through `sittings.hall`, two at a time.
+    exclude = ["hall_counters"]
     date_hierarchy = "created_at"
     inlines = [AgendaItemInline]
 
@@ -165,6 +168,16 @@ class ConsentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["candidate__display_name", "raised_by__display_name", "meeting__title"]
     list_select_related = ["meeting__assembly", "candidate__assembly", "raised_by__assembly"]
     inlines = [ConsentObjectionInline]
+
+
+@admin.register(Presence)
+class PresenceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Who was present at a sitting (checked in, or counted at the door): a record."""
+
+    list_display = ["meeting", "member", "via", "counted_by", "created_at"]
+    list_filter = ["via", "meeting__assembly"]
+    search_fields = ["member__display_name", "meeting__title"]
+    list_select_related = ["meeting__assembly", "member__assembly", "counted_by__assembly"]
 
 
 @admin.register(LogEntry)

@@ -34,6 +34,11 @@ class Visibility(models.TextChoices):
     PRIVATE = "private", _("Private: members only")
 
 
+class QuorumOf(models.TextChoices):
+    POSITIONS = "positions", _("Positions taken")
+    PRESENT = "present", _("Members present")
+
+
 class Assembly(models.Model):
     name = models.CharField(_("name"), max_length=200)
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
@@ -55,6 +60,14 @@ class Assembly(models.Model):
     # When set, roles change only by a decision of the assembly (a proposal of roles), never
     # by a facilitator alone; on for every new assembly (existing ones chose before it existed).
     roles_by_decision = models.BooleanField(_("roles given by decision"), default=True)
+    # What the rule's quorum is measured against: the positions taken, or the members present
+    # at the sitting (checked in or counted at the door; docs/hybrid.md).
+    quorum_of = models.CharField(
+        _("quorum measured against"),
+        max_length=10,
+        choices=QuorumOf.choices,
+        default=QuorumOf.POSITIONS,
+    )
     # The founder facilitates only until the assembly first appoints a facilitator itself.
     founding_ended = models.BooleanField(default=False, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -70,7 +83,11 @@ class Assembly(models.Model):
             models.CheckConstraint(
                 condition=Q(visibility__in=["public", "unlisted", "private"]),
                 name="assembly_visibility_valid",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(quorum_of__in=["positions", "present"]),
+                name="assembly_quorum_of_valid",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -277,6 +294,10 @@ class Meeting(models.Model):
     # console); `facilitators_away_at` is set once nobody has for FACILITATOR_AWAY_SECONDS.
     facilitator_seen_at = models.DateTimeField(null=True, blank=True)
     facilitators_away_at = models.DateTimeField(null=True, blank=True)
+    # The two members a facilitator chose to count the hall for this sitting (docs/hybrid.md).
+    hall_counters = models.ManyToManyField(
+        "Membership", blank=True, related_name="counts_sittings", verbose_name=_("hall counters")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -303,6 +324,38 @@ class Meeting(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} ({self.assembly})"
+
+
+class PresenceVia(models.TextChoices):
+    CHECK_IN = "check_in", _("Checked in")
+    DOOR = "door", _("Counted at the door")
+
+
+class Presence(models.Model):
+    """A member present at a sitting: checked in herself or counted at the door by a counter."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="presences")
+    member = models.ForeignKey("Membership", on_delete=models.CASCADE, related_name="+")
+    via = models.CharField(_("how"), max_length=10, choices=PresenceVia.choices)
+    counted_by = models.ForeignKey(
+        "Membership", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("presence")
+        verbose_name_plural = _("presences")
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "member"], name="presence_once_per_sitting"),
+            models.CheckConstraint(
+                condition=Q(via="check_in", counted_by__isnull=True)
+                | Q(via="door", counted_by__isnull=False),
+                name="presence_door_has_counter",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} at {self.meeting}"
 
 
 class AgendaItem(models.Model):

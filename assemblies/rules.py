@@ -25,7 +25,9 @@ common variants:
 * **Consent** (sociocracy): a proposal passes unless someone raises a reasoned,
   paramount objection. Modelled as full consensus where a block must carry a
   reason and a stand-aside need not.
-* **Quorum** (``quorum``): the minimum number of positions for any decision.
+* **Quorum** (``quorum``): the minimum number of positions for any decision, or, when the
+  assembly measures quorum against presence, the minimum number of members present at the
+  sitting (``decide(..., present=n)``); some position must be taken either way.
 
 :func:`decide` applies a rule to a :class:`Tally`. It uses exact
 :class:`~fractions.Fraction` arithmetic, never floats, so thresholds are met
@@ -132,6 +134,14 @@ class Tally:
         """A new tally with one more position of ``kind`` (tallies are immutable)."""
         kind = PositionKind(kind)
         return replace(self, **{str(kind): getattr(self, kind) + 1})
+
+    def __add__(self, other: Tally) -> Tally:
+        """Online and hall counts together: the tally the rule applies to (docs/hybrid.md)."""
+        if not isinstance(other, Tally):
+            return NotImplemented
+        return Tally(
+            **{str(kind): getattr(self, kind) + getattr(other, kind) for kind in PositionKind}
+        )
 
     def as_dict(self) -> dict[str, int]:
         """JSON-safe counts keyed by position kind."""
@@ -326,8 +336,11 @@ PRESETS: dict[str, DecisionRule] = {
 }
 
 
-def decide(rule: DecisionRule, tally: Tally) -> Outcome:
+def decide(rule: DecisionRule, tally: Tally, *, present: int | None = None) -> Outcome:
     """Apply ``rule`` to ``tally``. Never returns tabled or withdrawn.
+
+    ``present``, when given, is the number of members present at the sitting: the quorum
+    is then measured against it instead of the positions taken (an assembly's setting).
 
     Order of checks: quorum, then blocks (with the supermajority fallback),
     then the stand-aside limit. A blocked proposal reports BLOCKED even when
@@ -335,7 +348,10 @@ def decide(rule: DecisionRule, tally: Tally) -> Outcome:
     objection. With no positions at all the result is NO_QUORUM whatever the
     quorum, since nothing can pass when nobody took part.
     """
-    if tally.total < rule.effective_quorum:
+    if present is not None:
+        _check_count("present", present, error=ValueError)
+    measured = tally.total if present is None else present
+    if measured < rule.effective_quorum or tally.total == 0:
         return Outcome.NO_QUORUM
     blocked = tally.block > rule.max_blocks
     by_fallback = blocked and _fallback_carries(rule, tally)

@@ -1,6 +1,6 @@
 """Reads for the assembly pages, each a fixed number of queries whatever the size."""
 
-from django.db.models import Prefetch, Q
+from django.db.models import Count, Prefetch, Q
 
 from assemblies.models import (
     AgendaItem,
@@ -9,6 +9,8 @@ from assemblies.models import (
     MeetingState,
     Membership,
     MembershipStatus,
+    Presence,
+    PresenceVia,
     Visibility,
 )
 
@@ -97,3 +99,24 @@ def past_meetings(assembly: Assembly, limit: int = 20):
     return Meeting.objects.filter(assembly=assembly, state=MeetingState.ADJOURNED).order_by(
         "-ended_at"
     )[:limit]
+
+
+def presence_of(meeting: Meeting | None) -> dict[str, int]:
+    """How many members are present at a sitting and how they came, in one query: the one
+    reader of it (projector, console, live snapshot, quorum, the hall count's limit)."""
+    counts = {"present": 0, "checked_in": 0, "at_door": 0}
+    if meeting is None:
+        return counts
+    rows = Presence.objects.filter(meeting=meeting).values_list("via").annotate(n=Count("id"))
+    for via, n in rows:
+        counts["checked_in" if via == PresenceVia.CHECK_IN else "at_door"] += n
+    counts["present"] = counts["checked_in"] + counts["at_door"]
+    return counts
+
+
+def present_members(meeting: Meeting):
+    return (
+        Presence.objects.filter(meeting=meeting)
+        .select_related("member", "counted_by")
+        .order_by("member__display_name", "member_id")
+    )

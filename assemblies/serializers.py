@@ -4,7 +4,7 @@ the services validate the meaning, these only check the shape."""
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from assemblies.models import Assembly, Meeting, Membership, Role, Visibility
+from assemblies.models import Assembly, Meeting, Membership, QuorumOf, Role, Visibility
 from assemblies.rule_text import describe_rule
 from assemblies.rules import PRESET_LABELS, DecisionRule, RuleError
 
@@ -63,6 +63,7 @@ class AssemblySerializer(serializers.ModelSerializer):
             "visibility",
             "admission_required",
             "roles_by_decision",
+            "quorum_of",
             "decision_rule",
             "decision_rule_description",
             "created_at",
@@ -122,6 +123,11 @@ class AssemblyUpdateSerializer(serializers.Serializer):
     roles_by_decision = serializers.BooleanField(
         required=False,
         help_text="Only true is accepted here: turning it off takes a decision of the assembly.",
+    )
+    quorum_of = serializers.ChoiceField(
+        choices=QuorumOf.choices,
+        required=False,
+        help_text="What the rule's quorum counts: positions taken, or members present.",
     )
 
 

@@ -30,6 +30,7 @@ from assemblies.models import (
     Meeting,
     Membership,
     MembershipStatus,
+    QuorumOf,
     Role,
     Visibility,
     new_join_code,
@@ -217,6 +218,7 @@ def update_assembly(
     decision_rule: dict | DecisionRule | None = None,
     admission_required: bool | None = None,
     roles_by_decision: bool | None = None,
+    quorum_of: str | None = None,
 ) -> Assembly:
     require_in_assembly(actor, assembly.pk)
     require_assembly_facilitator(actor)
@@ -246,6 +248,12 @@ def update_assembly(
         changed["decision_rule"] = parse_rule(decision_rule).to_dict()
     if admission_required is not None:
         changed["admission_required"] = admission_required
+    if quorum_of is not None:
+        if quorum_of not in QuorumOf.values:
+            raise DomainError(
+                "invalid_quorum_of", _("Quorum is measured against positions or members present.")
+            )
+        changed["quorum_of"] = quorum_of
     for field, value in changed.items():
         setattr(assembly, field, value)
     if changed:

@@ -11,6 +11,7 @@ from multitude.api_index import ApiIndex
 from notifications import api as notifications_api
 from proposals import api as proposals_api
 from sittings import api as sittings_api
+from sittings import hall_api
 
 
 class DocsView(SpectacularSwaggerSplitView):
@@ -100,6 +101,23 @@ urlpatterns = [
         "consents/<int:consent_id>/withdraw/",
         sittings_api.ConsentWithdraw.as_view(),
         name="consent-withdraw",
+    ),
+    path(M + "presence/", hall_api.MeetingPresence.as_view(), name="meeting-presence"),
+    path(
+        M + "presence/<int:member_id>/",
+        hall_api.MeetingDoorCount.as_view(),
+        name="meeting-door-count",
+    ),
+    path(M + "counters/", hall_api.MeetingCounters.as_view(), name="meeting-counters"),
+    path(
+        M + "proposals/<int:proposal_id>/hall-count/",
+        hall_api.HallCountView.as_view(),
+        name="hall-count",
+    ),
+    path(
+        M + "proposals/<int:proposal_id>/hall-count/recount/",
+        hall_api.HallRecount.as_view(),
+        name="hall-recount",
     ),
     path(M + "minutes.md", sittings_api.MeetingMinutes.as_view(), name="meeting-minutes"),
     path(P, proposals_api.ProposalDetail.as_view(), name="proposal"),

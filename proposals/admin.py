@@ -13,6 +13,7 @@ from core.admin import ReadOnlyAdminMixin
 from proposals.models import (
     Comment,
     Decision,
+    HallCount,
     Position,
     Proposal,
     Revision,
@@ -87,6 +88,17 @@ class RevisionAdmin(FrozenOnceDecidedMixin, PublicModelAdmin):
         # A revision's text is what people took positions on: it never changes.
         frozen = ["proposal", "number", "text"] if obj is not None else []
         return [*frozen, *super().get_readonly_fields(request, obj)]
+
+
+@admin.register(HallCount)
+class HallCountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Each counter's count of the hall (a recount clears, never deletes): a record."""
+
+    list_display = ["proposal", "counter", "agree", "stand_aside", "block", "created_at"]
+    list_display += ["cleared_at"]
+    list_filter = ["proposal__assembly"]
+    search_fields = ["counter__display_name", "proposal__title"]
+    list_select_related = ["proposal", "counter__assembly"]
 
 
 @admin.register(Position)

@@ -70,6 +70,9 @@ class DecisionsExporter(Exporter):
         "decided_at",
         "previous_digest",
         "digest",
+        "hall_agree",
+        "hall_stand_aside",
+        "hall_block",
     )
 
     def __init__(self, decisions, *, slug: str):
@@ -92,11 +95,14 @@ class DecisionsExporter(Exporter):
             "decided_at",
             "previous_digest",
             "digest",
+            "hall_counts",
         )
         queryset = self.decisions.order_by("sequence").values_list(*columns)
         for row in queryset.iterator(chunk_size=CHUNK_SIZE):
             (seq, pk, proposal_id, title, outcome, agree, stand_aside, block, revision) = row[:9]
-            rule, closed_by, decided_at, previous_digest, digest = row[9:]
+            rule, closed_by, decided_at, previous_digest, digest, hall = row[9:]
+            # The hall's share when it was counted (the counts are online + hall), else blank.
+            hall_figures = [hall[kind] for kind in rules.PositionKind] if hall else ["", "", ""]
             yield (
                 seq,
                 pk,
@@ -113,6 +119,7 @@ class DecisionsExporter(Exporter):
                 _iso(decided_at),
                 previous_digest,
                 digest,
+                *hall_figures,
             )
 
 
@@ -381,6 +388,25 @@ def _popolo_motions(assembly, org_id: str) -> Iterator[dict]:
         yield motion
 
 
+def _popolo_hall_groups(record: dict) -> list[dict]:
+    """With a hall count, the counts again as two Popolo groups, "online" and "hall" (their
+    sum is the ungrouped counts above, which the rule applied to)."""
+    hall = record.get("hall")
+    if not hall:
+        return []
+    parts = {"online": record["online_counts"], "hall": hall["counts"]}
+    return [
+        {
+            "option": option,
+            "value": figures[kind],
+            "group_id": name,
+            "group": {"id": name, "name": name},
+        }
+        for name, figures in parts.items()
+        for kind, option in POPOLO_OPTIONS.items()
+    ]
+
+
 def _popolo_vote_event(pk, org_id, motion_id, record, opened, decided_at, digest) -> dict:
     event_id = f"{org_id}decisions/{pk}"
     counts = record["counts"]
@@ -397,7 +423,8 @@ def _popolo_vote_event(pk, org_id, motion_id, record, opened, decided_at, digest
         "digest": digest,
         "counts": [
             {"option": option, "value": counts[kind]} for kind, option in POPOLO_OPTIONS.items()
-        ],
+        ]
+        + _popolo_hall_groups(record),
         "votes": [
             {
                 "vote_event_id": event_id,

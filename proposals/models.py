@@ -360,6 +360,9 @@ class Decision(models.Model):
     decided_at = models.DateTimeField()
     # The canonical record the digest covers, including every position and reason.
     record = models.JSONField()
+    # The hall's share of the counts, when the hall was counted: {"agree", "stand_aside",
+    # "block"}; the counts above are the sum of online and hall (docs/hybrid.md).
+    hall_counts = models.JSONField(null=True, blank=True)
     previous_digest = models.CharField(max_length=64)
     digest = models.CharField(max_length=64, unique=True)
 
@@ -390,6 +393,12 @@ class Decision(models.Model):
             "stand_aside": self.stand_aside_count,
             "block": self.block_count,
         }
+
+    @property
+    def online_counts(self) -> dict[str, int]:
+        """The positions taken on phones and computers: the counts less the hall's."""
+        hall = self.hall_counts or {}
+        return {kind: n - hall.get(kind, 0) for kind, n in self.counts.items()}
 
 
 class TreeHead(models.Model):
@@ -443,3 +452,40 @@ class CallReminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.lead_hours} h before {self.closes_at:%Y-%m-%d %H:%M} ({self.proposal_id})"
+
+
+class HallCount(models.Model):
+    """One counter's count of the hall on a call for consensus (docs/hybrid.md).
+
+    The hall's figures are recorded when the two counters' current counts agree; a recount
+    clears both (`cleared_at`), and the counters count again.
+    """
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="hall_counts")
+    meeting = models.ForeignKey("assemblies.Meeting", on_delete=models.CASCADE, related_name="+")
+    counter = models.ForeignKey("assemblies.Membership", on_delete=models.PROTECT, related_name="+")
+    agree = models.PositiveIntegerField(_("agree"))
+    stand_aside = models.PositiveIntegerField(_("stand aside"))
+    block = models.PositiveIntegerField(_("block"))
+    # The blocks as spoken in the hall: [{"name": "Rosa" or "" (from the hall), "reason"}].
+    blocks = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    cleared_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("hall count")
+        verbose_name_plural = _("hall counts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["proposal", "counter"],
+                condition=Q(cleared_at__isnull=True),
+                name="hall_count_one_current_per_counter",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Hall count of {self.proposal} by {self.counter}"
+
+    @property
+    def tally(self) -> rules.Tally:
+        return rules.Tally(agree=self.agree, stand_aside=self.stand_aside, block=self.block)

@@ -1,16 +1,26 @@
 """Reads: tallies and current positions, each in a constant number of queries."""
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db.models import Count, Q
 
-from assemblies.models import Assembly, MembershipStatus, Visibility
+from assemblies.models import (
+    Assembly,
+    Meeting,
+    MeetingState,
+    MembershipStatus,
+    QuorumOf,
+    Visibility,
+)
 from assemblies.rules import Tally
+from assemblies.selectors import presence_of
 from proposals.models import (
     OPEN_PHASES,
     Comment,
     CommentKind,
     Decision,
+    HallCount,
     Phase,
     Position,
     PositionKind,
@@ -21,10 +31,96 @@ from proposals.models import (
 )
 
 
+@dataclass(frozen=True)
+class HallState:
+    """The hall's count on one proposal: the counters' current entries and what they give.
+
+    `recorded` is the hall's tally once the two counters' entries agree, else None;
+    `differs` tells that two entries disagree (both are shown, nothing is recorded).
+    """
+
+    entries: tuple = ()
+    recorded: Tally | None = None
+    blocks: tuple = ()
+
+    @property
+    def differs(self) -> bool:
+        return len(self.entries) == 2 and self.recorded is None
+
+    @property
+    def state(self) -> str:
+        if self.recorded is not None:
+            return "recorded"
+        if self.differs:
+            return "differs"
+        return "waiting" if self.entries else "none"
+
+    @property
+    def difference(self) -> dict[str, int] | None:
+        if not self.differs:
+            return None
+        first, second = (entry.tally for entry in self.entries)
+        return {kind: getattr(second, kind) - getattr(first, kind) for kind in first.as_dict()}
+
+    def as_dict(self) -> dict:
+        """The live snapshot's and the API's form of it (counters by name)."""
+        return {
+            "state": self.state,
+            "counts": self.recorded.as_dict() if self.recorded else None,
+            "entries": [
+                {"counter": entry.counter.display_name, "counts": entry.tally.as_dict()}
+                for entry in self.entries
+            ],
+            "difference": self.difference,
+            "blocks": list(self.blocks),
+        }
+
+
+NO_HALL = HallState()
+
+
+def hall_counts_for(ids: Iterable[int]) -> dict[int, HallState]:
+    """Each proposal's hall count, in one query: the one reader of it (docs/hybrid.md)."""
+    ids = list(ids)
+    entries: dict[int, list[HallCount]] = {pk: [] for pk in ids}
+    rows = (
+        HallCount.objects.filter(proposal_id__in=ids, cleared_at__isnull=True)
+        .select_related("counter")
+        .order_by("created_at", "id")
+    )
+    for row in rows:
+        entries[row.proposal_id].append(row)
+    return {pk: _hall_state(found) for pk, found in entries.items()}
+
+
+def _hall_state(entries: list) -> HallState:
+    if not entries:
+        return NO_HALL
+    agreed = len(entries) == 2 and entries[0].tally == entries[1].tally
+    return HallState(
+        entries=tuple(entries),
+        recorded=entries[0].tally if agreed else None,
+        blocks=tuple(entries[0].blocks) if agreed else (),
+    )
+
+
+def hall_count_for(proposal: Proposal) -> HallState:
+    return hall_counts_for([proposal.pk])[proposal.pk]
+
+
 def tallies_for(ids: Iterable[int]) -> dict[int, Tally]:
-    """The tally of each proposal's current positions, in one query: the one reader of it
-    (pages, the live snapshot, the console's preview; a decision counts the positions it
-    records with `Tally.from_kinds`)."""
+    """The tally of each proposal: its current positions plus the hall's recorded count, the
+    sum the rule applies to, in two queries: the one reader of it (pages, the live snapshot,
+    the console's preview; a decision counts the positions it records with
+    `Tally.from_kinds` and adds the same hall count)."""
+    ids = list(ids)
+    online = online_tallies_for(ids)
+    hall = hall_counts_for(ids)
+    return {pk: online[pk] + (hall[pk].recorded or Tally()) for pk in ids}
+
+
+def online_tallies_for(ids: Iterable[int]) -> dict[int, Tally]:
+    """The tally of each proposal's current positions (online only), in one query."""
     ids = list(ids)
     counts: dict[int, dict[str, int]] = {pk: {} for pk in ids}
     rows = (
@@ -36,6 +132,17 @@ def tallies_for(ids: Iterable[int]) -> dict[int, Tally]:
     for proposal_id, kind, n in rows:
         counts[proposal_id][kind] = n
     return {pk: Tally(**by_kind) for pk, by_kind in counts.items()}
+
+
+def present_for_quorum(proposal: Proposal) -> int | None:
+    """The members present at the sitting in session, when the assembly measures quorum by
+    them; None (quorum of positions) otherwise, and for a call with no sitting in session."""
+    if proposal.assembly.quorum_of != QuorumOf.PRESENT:
+        return None
+    meeting = Meeting.objects.filter(
+        assembly_id=proposal.assembly_id, state=MeetingState.IN_SESSION
+    ).first()
+    return presence_of(meeting)["present"] if meeting else None
 
 
 def tally_for(proposal: Proposal) -> Tally:
@@ -237,3 +344,18 @@ def took_position_in(decision: Decision | None, member) -> bool:
         return False
     positions = (decision.record or {}).get("positions", [])
     return any(position.get("member_id") == member.pk for position in positions)
+
+
+def hall_figures(proposal: Proposal | None) -> dict:
+    """What the `includes/hall_figures.html` block shows: presence at the sitting in session,
+    the hall's count and the online tally of this proposal (its sum is `tally_for`)."""
+    if proposal is None:
+        return {"hall": NO_HALL, "online": Tally(), "presence": None}
+    meeting = Meeting.objects.filter(
+        assembly_id=proposal.assembly_id, state=MeetingState.IN_SESSION
+    ).first()
+    return {
+        "hall": hall_count_for(proposal),
+        "online": online_tallies_for([proposal.pk])[proposal.pk],
+        "presence": presence_of(meeting) if meeting else None,
+    }

@@ -38,6 +38,7 @@ from proposals.models import Comment, CommentKind, PositionKind, Proposal
 # template as the whole page (`{% partialdef %}`), so both always look the same.
 PAGE_PARTS = {
     "floor-notice",
+    "hall",
     "header",
     "decision",
     "text",
@@ -80,6 +81,7 @@ def _page(request, proposal: Proposal, member: Membership | None, status=200, **
         "revision": revision,
         "revisions": proposal.revisions.order_by("-number"),
         "tally": selectors.tally_for(proposal),
+        **selectors.hall_figures(proposal),
         "dissent": selectors.dissent(proposal),
         "my_position": my_position,
         "comments": selectors.discussion(proposal),

@@ -43,8 +43,15 @@ from core.markdown import render_markdown
 from proposals import services as proposal_services
 from proposals.access import get_proposal_in
 from proposals.models import DISCUSSION_PHASES, OPEN_PHASES, Outcome, Phase, Proposal
-from proposals.selectors import decision_of, dissent, tally_for
-from sittings import floor, live, log_text, minutes, stand_in
+from proposals.selectors import (
+    decision_of,
+    dissent,
+    hall_count_for,
+    hall_figures,
+    present_for_quorum,
+    tally_for,
+)
+from sittings import floor, hall, live, log_text, minutes, stand_in
 from sittings import services as sitting_services
 
 
@@ -57,6 +64,7 @@ def _facilitator_of(request, slug) -> tuple[Assembly, Membership]:
 # console block an htmx form swaps in place (its target is `#console`).
 CONSOLE_PARTS = {
     "console",
+    "hall",
     "console-floor",
     "console-stack",
     "console-sitting",
@@ -91,6 +99,7 @@ def console(request, slug):
             current and current.temperature_checks.filter(closed_at__isnull=True).exists()
         ),
         "preview": _preview(current),
+        **hall_figures(current),
         "dissent": _dissent(current) if current and current.phase == Phase.CALL else {},
         "confirm": _confirmation(request, assembly, meeting),
         "discussion_phases": [(p.value, p.label) for p in DISCUSSION_PHASES],
@@ -113,14 +122,21 @@ def console(request, slug):
 def _sitting_facilitation(meeting: Meeting | None) -> dict:
     """Who facilitates the sitting in session, and whom a facilitator may ask to help."""
     if meeting is None or meeting.state != MeetingState.IN_SESSION:
-        return {"sitting_facilitators": [], "co_facilitator_choices": []}
+        return {"sitting_facilitators": [], "co_facilitator_choices": [], "counter_choices": []}
     facilitators = list(stand_in.facilitators_of(meeting))
     choices = (
         meeting.assembly.memberships.filter(status=MembershipStatus.ACTIVE, role=Role.PARTICIPANT)
         .exclude(pk__in=[f.pk for f in facilitators])
         .order_by("display_name")[:CO_FACILITATOR_CHOICES]
     )
-    return {"sitting_facilitators": facilitators, "co_facilitator_choices": choices}
+    counters = meeting.assembly.memberships.filter(
+        status=MembershipStatus.ACTIVE, role__in=[Role.PARTICIPANT, Role.FACILITATOR]
+    ).order_by("display_name")[:CO_FACILITATOR_CHOICES]
+    return {
+        "sitting_facilitators": facilitators,
+        "co_facilitator_choices": choices,
+        "counter_choices": counters,
+    }
 
 
 # Names offered to co-facilitate (the select would not be usable with thousands).
@@ -245,9 +261,14 @@ def _preview(proposal: Proposal | None) -> dict | None:
     if proposal is None or proposal.phase != Phase.CALL:
         return None
     tally = tally_for(proposal)
-    outcome = rules.decide(proposal.decision_rule, tally)
+    outcome = rules.decide(proposal.decision_rule, tally, present=present_for_quorum(proposal))
     label = dict(Outcome.choices)[str(outcome)]
-    return {"tally": tally, "outcome": label, "rule": describe_rule(proposal.decision_rule)}
+    return {
+        "tally": tally,
+        "hall": hall_count_for(proposal),
+        "outcome": label,
+        "rule": describe_rule(proposal.decision_rule),
+    }
 
 
 def _log(assembly: Assembly, limit: int = 200):
@@ -384,6 +405,17 @@ ACTIONS = {
     "admit": lambda r, a, s: services.admit_member(actor=a, member=_other_member(r, s)),
     "remove-member": lambda r, a, s: services.remove_member(actor=a, member=_other_member(r, s)),
     "rotate-code": lambda r, a, s: services.rotate_join_code(actor=a, assembly=s),
+    "counters": lambda r, a, s: hall.choose_counters(
+        actor=a,
+        meeting=_meeting(r, s),
+        members=[
+            get_object_or_404(Membership, assembly=s, pk=_int(r, "counter_a")),
+            get_object_or_404(Membership, assembly=s, pk=_int(r, "counter_b")),
+        ],
+    ),
+    "recount": lambda r, a, s: hall.call_recount(
+        actor=a, meeting=_meeting(r, s), proposal=_proposal(r, s)
+    ),
 }
 
 
@@ -439,6 +471,7 @@ def projector(request, slug):
     current = meeting.current_proposal if meeting else None
     shows_code = _shows_join_code(request, assembly, member)
     join_url = _join_url(request, assembly) if shows_code else ""
+    check_in_url = request.build_absolute_uri(reverse("sittings:check_in", args=[assembly.slug]))
     part = request.GET.get("part", "")
     template = "sittings/projector.html" + (f"#{part}" if part in PROJECTOR_PARTS else "")
     preview = _preview(current)
@@ -453,6 +486,7 @@ def projector(request, slug):
             "proposal": current,
             "revision": current.revisions.get(number=current.revision_number) if current else None,
             "tally": tally_for(current) if current else None,
+            **hall_figures(current),
             "decision": decision_of(current) if current else None,
             "rule_description": describe_rule(current.decision_rule)
             if current and current.decision_rule
@@ -467,11 +501,15 @@ def projector(request, slug):
             "qr_svg": segno.make(join_url, error="m").svg_inline(scale=8, dark="#000", light="#fff")
             if shows_code
             else "",
+            "check_in_url": check_in_url,
+            "check_in_qr_svg": segno.make(check_in_url, error="m").svg_inline(
+                scale=5, dark="#000", light="#fff"
+            ),
         },
     )
 
 
-PROJECTOR_PARTS = {"projector-main", "projector-floor", "facilitation"}
+PROJECTOR_PARTS = {"projector-main", "projector-floor", "facilitation", "hall"}
 # How many blocks and stand-asides the big screen lists before "and N more".
 PROJECTOR_DISSENT_SHOWN = 3
 

@@ -27,6 +27,7 @@ from assemblies.models import (
     StackEntry,
     StackState,
 )
+from assemblies.selectors import presence_of
 from core import broadcast
 from core.db import kept_connection_to_async
 from core.events import ACCESS, Change, state_changed
@@ -41,7 +42,14 @@ from proposals.models import (
     TemperatureCheck,
     TreeHead,
 )
-from proposals.selectors import dissent_for, readings_for, tallies_for
+from proposals.selectors import (
+    dissent_for,
+    hall_counts_for,
+    online_tallies_for,
+    present_for_quorum,
+    readings_for,
+    tallies_for,
+)
 from sittings import stand_in
 from sittings.floor import PRIORITY_KINDS, signal_counts, waiting_in_order
 
@@ -136,6 +144,8 @@ def meeting_state(meeting: Meeting) -> dict:
         "timer": _timer(meeting),
         "signals": signal_counts(meeting),
         "facilitation": facilitation_state(meeting),
+        "presence": presence_of(meeting),
+        "counters": [m.display_name for m in meeting.hall_counters.order_by("display_name", "pk")],
     }
 
 
@@ -193,6 +203,8 @@ def proposal_states(assembly_id: int, meeting: Meeting | None) -> list[dict]:
     live = list(_live_proposals(assembly_id, meeting))
     ids = [p.pk for p in live]
     tallies = tallies_for(ids)
+    online = online_tallies_for(ids)
+    halls = hall_counts_for(ids)
     dissent = dissent_for(ids)
     temperatures = _temperatures(ids)
     discussion = _discussion_stamps(ids)
@@ -206,6 +218,8 @@ def proposal_states(assembly_id: int, meeting: Meeting | None) -> list[dict]:
             "phase": p.phase,
             "revision": p.revision_number,
             "tally": tallies[p.pk].as_dict(),
+            "online": online[p.pk].as_dict(),
+            "hall": halls[p.pk].as_dict(),
             "blocks": [_dissent_item(position) for position in dissent[p.pk]["block"]],
             "stand_asides": [_dissent_item(position) for position in dissent[p.pk]["stand_aside"]],
             "temperature": temperatures.get(p.pk),
@@ -231,7 +245,8 @@ def _provisional(proposal: Proposal, tally: rules.Tally) -> str | None:
     """What the rule would decide if the call closed now: public, since the rule decides."""
     if proposal.phase != Phase.CALL or not proposal.rule:
         return None
-    return str(rules.decide(proposal.decision_rule, tally))
+    present = present_for_quorum(proposal)
+    return str(rules.decide(proposal.decision_rule, tally, present=present))
 
 
 def _live_proposals(assembly_id: int, meeting: Meeting | None):

@@ -103,6 +103,23 @@ SENTENCES = {
     "proposals.call.closed": gettext_lazy(
         "closed the call for consensus on “{proposal}”: {outcome}"
     ),
+    "assemblies.hall.counters_chosen": gettext_lazy("chose {members} to count the hall"),
+    "assemblies.presence.checked_in": gettext_lazy("checked in, present at the sitting"),
+    "assemblies.presence.counted_at_door": gettext_lazy("counted {member} present at the door"),
+    "assemblies.hall.counted": gettext_lazy(
+        "counted the hall on “{proposal}”: {agree} agree, {stand_aside} stand aside, {block} block"
+    ),
+    "assemblies.hall.recorded": gettext_lazy(
+        "agreed with the other counter: the hall's count on “{proposal}” is recorded "
+        "({agree} agree, {stand_aside} stand aside, {block} block)"
+    ),
+    "assemblies.hall.differs": gettext_lazy(
+        "counted the hall on “{proposal}” differently from the other counter ({first} against "
+        "{second}, agree/stand aside/block): nothing is recorded until they agree"
+    ),
+    "assemblies.hall.recount": gettext_lazy(
+        "called a recount of the hall on “{proposal}”: both counts are cleared"
+    ),
     "proposals.proposal.tabled": gettext_lazy("tabled “{proposal}”"),
     "proposals.proposal.withdrawn": gettext_lazy("recorded the withdrawal of “{proposal}”"),
     **STAFF_SENTENCES,

@@ -18,6 +18,7 @@ from assemblies.models import (
     hall_speaker_label,
 )
 from assemblies.names import name_key
+from assemblies.selectors import presence_of
 from proposals.models import (
     Comment,
     CommentKind,
@@ -140,6 +141,13 @@ def minutes_markdown(meeting: Meeting) -> str:
     out.append("- " + _("Opened: %(when)s") % {"when": _time(meeting.started_at)})
     out.append("- " + _("Adjourned: %(when)s") % {"when": _time(meeting.ended_at)})
     out += ["", "## " + _("Attendance"), ""]
+    presence = presence_of(meeting)
+    if presence["present"]:
+        out += [
+            _("Present: %(present)d (%(checked_in)d checked in, %(at_door)d counted at the door).")
+            % presence,
+            "",
+        ]
     for member in attendance:
         name = _line(member.display_name)
         if member.role == Role.FACILITATOR:
@@ -271,6 +279,22 @@ def _decision(decision: Decision | None) -> list[str]:
         "%(block)d block."
     ) % {"sequence": decision.sequence, "when": _time(decision.decided_at), **decision.counts}
     out = ["#### " + _("Decision"), "", f"**{decision.get_outcome_display()}** {summary}", ""]
+    if decision.hall_counts:
+        parts = {"online": decision.online_counts, "hall": decision.hall_counts}
+        out += [
+            _("Online: %(agree)d agree, %(stand_aside)d stand aside, %(block)d block.")
+            % parts["online"]
+            + " "
+            + _(
+                "In the hall (counted by %(counters)s): %(agree)d agree, %(stand_aside)d stand "
+                "aside, %(block)d block."
+            )
+            % {
+                **parts["hall"],
+                "counters": _line(", ".join(decision.record.get("hall", {}).get("counters", []))),
+            },
+            "",
+        ]
     closer = decision.closed_by.display_name if decision.closed_by else _("the set closing time")
     closed = _("Closed by %(name)s.") % {"name": _line(closer)}
     out += [f"{closed} " + _("Digest") + f" `{decision.digest}`.", ""]
@@ -282,4 +306,11 @@ def _decision(decision: Decision | None) -> list[str]:
                 reason = _line(position.get("reason")) or _("no reason given")
                 out.append("- " + _said(_line(position.get("member")), reason))
             out.append("")
+    hall_blocks = decision.record.get("hall", {}).get("blocks", [])
+    if hall_blocks:
+        out += [_("Blocks in the hall, as spoken:"), ""]
+        for block in hall_blocks:
+            who = _line(block.get("name")) or _("from the hall")
+            out.append("- " + _said(who, _line(block.get("reason")) or _("no reason given")))
+        out.append("")
     return out

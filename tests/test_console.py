@@ -26,8 +26,8 @@ from assemblies.models import (
     StackState,
 )
 from proposals import services as proposal_services
-from proposals.models import Decision, Outcome, Phase, Proposal, TemperatureCheck
-from sittings import console, floor
+from proposals.models import Decision, HallCount, Outcome, Phase, Proposal, TemperatureCheck
+from sittings import console, floor, hall
 from sittings import services as sitting_services
 from tests.fixtures.state import db_state
 
@@ -305,9 +305,35 @@ def _rotate_code(w: World):
     return {}, lambda: fresh(w.assembly).join_code != code
 
 
+def _counters(w: World):
+    meeting = w.meeting(start=True)
+    ana, ben = w.make_member("Ana"), w.make_member("Ben")
+    return (
+        {"meeting": meeting.pk, "counter_a": ana.pk, "counter_b": ben.pk},
+        lambda: set(fresh(meeting).hall_counters.all()) == {ana, ben},
+    )
+
+
+def _recount(w: World):
+    proposal = proposal_services.call_for_consensus(actor=w.facilitator, proposal=w.proposal)
+    meeting = w.meeting(start=True, on_agenda=[proposal], current=proposal)
+    ana, ben = w.make_member("Ana"), w.make_member("Ben")
+    hall.choose_counters(actor=w.facilitator, meeting=meeting, members=[ana, ben])
+    hall.count_at_door(actor=ana, meeting=meeting, member=ben)
+    hall.enter_hall_count(
+        actor=ana, meeting=meeting, proposal=proposal, agree=1, stand_aside=0, block=0, blocks=[]
+    )
+    return (
+        {"meeting": meeting.pk, "proposal": proposal.pk},
+        lambda: not HallCount.objects.filter(cleared_at__isnull=True).exists(),
+    )
+
+
 SCENARIOS = {
     "schedule": _schedule,
     "reschedule": _reschedule,
+    "counters": _counters,
+    "recount": _recount,
     "start": _start,
     "adjourn": _adjourn,
     "agenda-add": _agenda_add,

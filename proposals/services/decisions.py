@@ -9,13 +9,13 @@ from django.utils.translation import gettext as _
 
 from assemblies import rules
 from assemblies.access import require_facilitator, require_participant
-from assemblies.models import Assembly, Membership
+from assemblies.models import Assembly, Membership, QuorumOf
 from assemblies.services import apply_governance_decision
 from core.errors import Conflict, PermissionDenied
 from core.events import CALL_CLOSING_SOON, DECISION_RECORDED
 from proposals import history, transparency
 from proposals.models import CallReminder, Decision, Outcome, Phase, Proposal
-from proposals.selectors import current_positions
+from proposals.selectors import current_positions, hall_count_for, present_for_quorum
 from proposals.services._common import (
     call_lock,
     lock_proposal,
@@ -80,10 +80,24 @@ def _record_decision(
     sequence, previous_digest = (previous[0] + 1, previous[1]) if previous else (1, history.GENESIS)
     decided_at = now or timezone.now()
     positions = list(current_positions(proposal).order_by("member_id"))
-    tally = rules.Tally.from_kinds(position.kind for position in positions)
+    online = rules.Tally.from_kinds(position.kind for position in positions)
+    hall = hall_count_for(proposal)
+    tally = online + (hall.recorded or rules.Tally())
+    present = present_for_quorum(proposal)
     if outcome is None:
-        outcome = rules.decide(proposal.decision_rule, tally)
+        outcome = rules.decide(proposal.decision_rule, tally, present=present)
     record = _record(proposal, sequence, outcome, tally, positions, actor, decided_at)
+    # Only a decision with a hall count or a quorum of those present has these: older
+    # records keep their exact shape, and the digest covers what is here.
+    if hall.recorded is not None:
+        record["online_counts"] = online.as_dict()
+        record["hall"] = {
+            "counts": hall.recorded.as_dict(),
+            "counters": sorted(entry.counter.display_name for entry in hall.entries),
+            "blocks": list(hall.blocks),
+        }
+    if present is not None:
+        record["quorum"] = {"of": QuorumOf.PRESENT.value, "present": present}
     decision = Decision.objects.create(
         proposal=proposal,
         assembly_id=proposal.assembly_id,
@@ -92,6 +106,7 @@ def _record_decision(
         agree_count=tally.agree,
         stand_aside_count=tally.stand_aside,
         block_count=tally.block,
+        hall_counts=hall.recorded.as_dict() if hall.recorded else None,
         rule=proposal.rule,
         revision_number=proposal.revision_number,
         closed_by=actor,
@@ -109,7 +124,8 @@ def _record_decision(
     proposal.save(update_fields=["phase", "updated_at"])
     proposal.temperature_checks.filter(closed_at__isnull=True).update(closed_at=decided_at)
     action = "proposals.proposal.withdrawn" if withdrawn else "proposals.call.closed"
-    log(proposal, actor, action, outcome=outcome, counts=tally.as_dict())
+    hall_data = {"hall": hall.recorded.as_dict()} if hall.recorded else {}
+    log(proposal, actor, action, outcome=outcome, counts=tally.as_dict(), **hall_data)
     if proposal.governance and rules.Outcome(outcome).passed:
         apply_governance_decision(
             assembly=proposal.assembly,

@@ -70,6 +70,7 @@ const PART_KEYS = {
   "projector-main": (f, p, m) => [m && m.current_proposal, p && [p.phase, p.revision, p.outcome, p.blocks, p.stand_asides]],
   "projector-floor": (f, p, m) => m && [m.speaker && m.speaker.id, m.stack.map((e) => e.id)],
   log: (f) => f.log_head,
+  hall: (f, p, m) => [p && p.hall, p && p.outcome, m && m.presence],
 };
 
 function start(initialRoot) {
@@ -229,6 +230,7 @@ function start(initialRoot) {
     }
     const meeting = frame.meeting;
     if (!meeting) return timer.set(null);
+    if (meeting.presence) setText("[data-present]", meeting.presence.present);
     setText("[data-speaker]", meeting.speaker ? meeting.speaker.member : labels.status.nobody);
     for (const [signal, count] of Object.entries(meeting.signals)) setText(`[data-signal-count="${signal}"]`, count);
     timer.set(meeting.timer);
