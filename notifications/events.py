@@ -7,14 +7,16 @@ request never waits for them.
 
 import logging
 
+from django.conf import settings
+
 from core.events import Change
 
 logger = logging.getLogger(__name__)
 
 
 def on_change(sender, change: Change, **kwargs) -> None:
-    if not change.event:
-        return
+    if not change.event or getattr(settings, "NOTIFICATIONS_SUSPENDED", False):
+        return  # suspended: the demo seeding its made-up history
     from notifications.tasks import fan_out
 
     try:

@@ -200,3 +200,12 @@ def test_it_prints_nothing_when_quiet(db):
     assert seed("--quiet") == ""
     assert Assembly.objects.filter(slug="demo").exists()
     assert seed("--quiet") == ""
+
+
+def test_it_emails_nobody_about_its_made_up_history(demo):
+    from django_tasks_db.models import DBTaskResult
+
+    from notifications.models import Outbox
+
+    assert not DBTaskResult.objects.exists()
+    assert not Outbox.objects.exists()
