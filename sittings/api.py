@@ -155,16 +155,9 @@ class MemberIdSerializer(serializers.Serializer):
 
 
 def _facilitation(meeting) -> Response:
-    meeting = type(meeting).objects.get(pk=meeting.pk)
-    return Response(
-        FacilitationSerializer(
-            {
-                "facilitators": [m.display_name for m in stand_in.facilitators_of(meeting)],
-                "away": meeting.facilitators_away_at is not None,
-                "consent": stand_in.open_consent(meeting),
-            }
-        ).data
-    )
+    state = stand_in.facilitation_of(type(meeting).objects.get(pk=meeting.pk))
+    names = [member.display_name for member in state["facilitators"]]
+    return Response(FacilitationSerializer({**state, "facilitators": names}).data)
 
 
 @extend_schema(tags=["meetings"])

@@ -22,7 +22,7 @@ from proposals.models import HallCount, Phase, Proposal
 from proposals.selectors import hall_count_for
 from proposals.services._common import call_lock, lock_for_position
 from sittings.services import log, publish
-from sittings.stand_in import _in_session, _member_of
+from sittings.stand_in import in_session_locked, member_locked
 
 COUNTERS = 2
 MAX_REASON = 2000
@@ -38,12 +38,12 @@ def choose_counters(
 ) -> list[Membership]:
     """A facilitator chooses the two members who count the hall for this sitting."""
     require_facilitator(actor)
-    meeting = _in_session(actor, meeting)
+    meeting = in_session_locked(actor, meeting)
     if len({member.pk for member in members}) != COUNTERS:
         raise DomainError("two_counters", _("Choose two different members to count the hall."))
     chosen = []
     for member in members:
-        member = _member_of(meeting, member)
+        member = member_locked(meeting, member)
         require_participant(member)
         chosen.append(member)
     meeting.hall_counters.set(chosen)
@@ -73,7 +73,7 @@ def require_counter(actor: Membership | None, meeting: Meeting) -> Membership:
 def check_in(*, actor: Membership, meeting: Meeting | None) -> Presence:
     """A member marks herself present at the sitting in session (once; again is a no-op)."""
     require_participant(actor)
-    meeting = _in_session(actor, meeting)
+    meeting = in_session_locked(actor, meeting)
     presence, created = Presence.objects.get_or_create(
         meeting=meeting, member=actor, defaults={"via": PresenceVia.CHECK_IN}
     )
@@ -86,9 +86,9 @@ def check_in(*, actor: Membership, meeting: Meeting | None) -> Presence:
 @transaction.atomic
 def count_at_door(*, actor: Membership, meeting: Meeting | None, member: Membership) -> Presence:
     """A counter counts a member present at the door (a member without a phone, say)."""
-    meeting = _in_session(actor, meeting)
+    meeting = in_session_locked(actor, meeting)
     require_counter(actor, meeting)
-    member = _member_of(meeting, member)
+    member = member_locked(meeting, member)
     require_participant(member)
     presence, created = Presence.objects.get_or_create(
         meeting=meeting, member=member, defaults={"via": PresenceVia.DOOR, "counted_by": actor}
@@ -172,7 +172,7 @@ def enter_hall_count(
 ) -> HallCount:
     """One counter's count of the hall. She may correct it until the two counts agree."""
     # The sitting's row lock serialises every hall write (two taps of one counter, a recount).
-    meeting = _in_session(actor, meeting)
+    meeting = in_session_locked(actor, meeting)
     require_counter(actor, meeting)
     proposal = _open_call_in(meeting, proposal)
     counts = {
@@ -229,7 +229,7 @@ def _figures(tally) -> str:
 def call_recount(*, actor: Membership, meeting: Meeting | None, proposal: Proposal) -> int:
     """A facilitator clears both counts of the hall (recorded or not); the counters count again."""
     require_facilitator(actor)
-    meeting = _in_session(actor, meeting)
+    meeting = in_session_locked(actor, meeting)
     proposal = _open_call_in(meeting, proposal)
     cleared = HallCount.objects.filter(proposal=proposal, cleared_at__isnull=True).update(
         cleared_at=timezone.now()

@@ -150,11 +150,15 @@ def meeting_state(meeting: Meeting) -> dict:
 
 
 def facilitation_state(meeting: Meeting) -> dict:
-    """Who facilitates, whether they are all away, and the question put to those present."""
-    consent = stand_in.open_consent(meeting)
+    return facilitation_json(stand_in.facilitation_of(meeting))
+
+
+def facilitation_json(state: dict) -> dict:
+    """`stand_in.facilitation_of`, as the snapshot carries it (names, the question as JSON)."""
+    consent = state["consent"]
     return {
-        "facilitators": [m.display_name for m in stand_in.facilitators_of(meeting)],
-        "away": meeting.facilitators_away_at is not None,
+        "facilitators": [m.display_name for m in state["facilitators"]],
+        "away": state["away"],
         "consent": (
             {
                 "id": consent.pk,

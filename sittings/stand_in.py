@@ -57,7 +57,18 @@ def open_consent(meeting: Meeting) -> Consent | None:
     )
 
 
-def _in_session(actor: Membership, meeting: Meeting | None) -> Meeting:
+def facilitation_of(meeting: Meeting) -> dict:
+    """The one reader of who facilitates the sitting now, whether they are all away, and the
+    question open to the members present (snapshot, pages and API all read this)."""
+    return {
+        "facilitators": list(facilitators_of(meeting)),
+        "away": meeting.facilitators_away_at is not None,
+        "consent": open_consent(meeting),
+    }
+
+
+def in_session_locked(actor: Membership, meeting: Meeting | None) -> Meeting:
+    """The actor's sitting, locked, refused unless it is in session."""
     if meeting is None or meeting.assembly_id != actor.assembly_id:
         raise NotFound("meeting_not_found", _("There is no such sitting."))
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
@@ -66,7 +77,7 @@ def _in_session(actor: Membership, meeting: Meeting | None) -> Meeting:
     return meeting
 
 
-def _member_of(meeting: Meeting, member: Membership) -> Membership:
+def member_locked(meeting: Meeting, member: Membership) -> Membership:
     member = Membership.objects.select_for_update().filter(pk=member.pk).first()
     if member is None or member.assembly_id != meeting.assembly_id or not member.is_active:
         raise NotFound("member_not_found", _("There is no such member."))
@@ -80,8 +91,8 @@ def _member_of(meeting: Meeting, member: Membership) -> Membership:
 def name_sitting_facilitator(*, actor: Membership, meeting: Meeting, member: Membership):
     """A facilitator asks a member to co-facilitate this sitting, until it ends."""
     require_facilitator(actor)
-    meeting = _in_session(actor, meeting)
-    member = _member_of(meeting, member)
+    meeting = in_session_locked(actor, meeting)
+    member = member_locked(meeting, member)
     require_participant(member)
     if member.is_facilitator:
         raise Conflict(
@@ -101,8 +112,8 @@ def release_sitting_facilitator(*, actor: Membership, meeting: Meeting, member: 
     require_active_member(actor)
     if actor.pk != member.pk:
         require_facilitator(actor)
-    meeting = _in_session(actor, meeting)
-    member = _member_of(meeting, member)
+    meeting = in_session_locked(actor, meeting)
+    member = member_locked(meeting, member)
     if member.facilitates_sitting_id != meeting.pk:
         raise Conflict(
             "not_sitting_facilitator",
@@ -147,7 +158,7 @@ def _open(meeting: Meeting, kind: str, candidate: Membership, actor: Membership)
 def offer_to_stand_in(*, actor: Membership, meeting: Meeting | None) -> Consent:
     """No facilitator has been connected for two minutes: a member offers to facilitate."""
     require_participant(actor)
-    meeting = _in_session(actor, meeting)
+    meeting = in_session_locked(actor, meeting)
     if actor.is_facilitator:
         raise Conflict("already_facilitating", _("You already facilitate this sitting."))
     if meeting.facilitators_away_at is None:
@@ -171,8 +182,8 @@ def ask_to_step_aside(
 ) -> Consent:
     """A point of process: "the facilitator should step aside", put to the members present."""
     require_participant(actor)
-    meeting = _in_session(actor, meeting)
-    facilitator = _member_of(meeting, facilitator)
+    meeting = in_session_locked(actor, meeting)
+    facilitator = member_locked(meeting, facilitator)
     if not facilitators_of(meeting).filter(pk=facilitator.pk).exists():
         raise Conflict(
             "not_facilitating",

@@ -33,9 +33,10 @@ def facilitation_panel(context, projector=False):
     """Who facilitates the sitting in session, and the question put to the members present."""
     assembly, member = context["assembly"], context.get("member")
     meeting = Meeting.objects.filter(assembly=assembly, state=MeetingState.IN_SESSION).first()
-    state = live.facilitation_state(meeting) if meeting else None
+    found = stand_in.facilitation_of(meeting) if meeting else None
+    state = live.facilitation_json(found) if found else None
     consent = state and state["consent"]
-    facilitators = list(stand_in.facilitators_of(meeting)) if meeting else []
+    facilitators = found["facilitators"] if found else []
     return {
         "assembly": assembly,
         "member": member,

@@ -72,14 +72,7 @@ function render() {
 function show(item, state, detail = "") {
   const words = labels();
   const what = item.label || "";
-  const text = {
-    waiting: words.waiting,
-    sending: words.sending,
-    recorded: words.recorded,
-    refused: words.refused,
-    closed: words.closed,
-    expired: words.expired,
-  }[state];
+  const text = words[state]; // waiting, sending, recorded, refused, closed, expired
   shown.set(item.request_id, { state, text: `${text} ${what}${detail ? ` — ${detail}` : ""}` });
   render();
   if (state === "recorded" || state === "expired") {
