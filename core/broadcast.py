@@ -535,6 +535,11 @@ class Flusher:
                 available = await live_available()
                 if available and not was_available:
                     await hub().reconnect()
+                elif was_available and not available:
+                    # The status changed to "behind": every local socket hears it now,
+                    # even when nothing else changed.
+                    for assembly_id in list(hub().sockets):
+                        dirty.mark_here(assembly_id)
                 was_available = available
                 await self.flush_once()
             except asyncio.CancelledError:

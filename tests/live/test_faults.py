@@ -90,6 +90,25 @@ def wait_for_total(ws, proposal_id: int, total: int, timeout: float) -> float:
     raise AssertionError(f"no snapshot with {total} positions within {timeout}s")
 
 
+def frames_until_ack_and_behind(ws, proposal_id: int, total: int, timeout: float):
+    """The socket's answer to its write, and a snapshot marked "behind" showing `total`."""
+    reply = behind = None
+    deadline = time.monotonic() + timeout
+    while (reply is None or behind is None) and time.monotonic() < deadline:
+        try:
+            frame = json.loads(ws.recv(timeout=0.5))
+        except TimeoutError:
+            continue
+        if frame["type"] == "snapshot":
+            if frame.get("status") == "behind" and tally_total(frame, proposal_id) == total:
+                behind = frame
+        elif frame["type"] != "mine":
+            reply = frame
+    assert reply is not None, "no answer to the write"
+    assert behind is not None, f"no snapshot marked behind with {total} positions in {timeout}s"
+    return reply, behind
+
+
 @pytest.mark.django_db(transaction=True)
 def test_redis_stopped_mid_burst(private_redis, start_server, assembly, open_call, make_member):
     server = start_server(REDIS_URL=private_redis.url)
@@ -108,11 +127,10 @@ def test_redis_stopped_mid_burst(private_redis, start_server, assembly, open_cal
         with connect(ws_url, additional_headers={"Authorization": f"Token {tokens[16]}"}) as ws:
             ws.send(json.dumps({"type": "position", "proposal": open_call.pk, "kind": "agree",
                                 "request_id": "during-outage"}))  # fmt: skip
-            reply = next(f for f in (json.loads(ws.recv(timeout=5)) for _ in range(50))
-                         if f["type"] not in ("snapshot", "mine"))  # fmt: skip
+            # The acknowledgement and the "behind" snapshot may come in either order: the
+            # process's own publisher can send the snapshot before the consumer sends the ack.
+            reply, behind = frames_until_ack_and_behind(ws, open_call.pk, total=17, timeout=15)
             assert reply["type"] == "ack", reply
-            behind = next(f for f in (json.loads(ws.recv(timeout=5)) for _ in range(50))
-                          if f["type"] == "snapshot" and f["status"] == "behind")  # fmt: skip
             assert tally_total(behind, open_call.pk) == 17  # this process's writes, at once
         private_redis.start()
         statuses += [fetch(api, {"kind": "agree"}, token)[0] for token in tokens[17:]]
