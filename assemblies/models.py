@@ -68,6 +68,11 @@ class Assembly(models.Model):
         choices=QuorumOf.choices,
         default=QuorumOf.POSITIONS,
     )
+    # Proxies (docs/hybrid.md): how many absent members' proxies one member may carry at
+    # once (0: this assembly takes no proxies), and whether a proxy may ever block in the
+    # giver's name (the mandate must say so too).
+    proxy_cap = models.PositiveSmallIntegerField(_("proxies one member may carry"), default=1)
+    proxy_may_block = models.BooleanField(_("a proxy may block"), default=False)
     # The founder facilitates only until the assembly first appoints a facilitator itself.
     founding_ended = models.BooleanField(default=False, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)

@@ -64,6 +64,8 @@ class AssemblySerializer(serializers.ModelSerializer):
             "admission_required",
             "roles_by_decision",
             "quorum_of",
+            "proxy_cap",
+            "proxy_may_block",
             "decision_rule",
             "decision_rule_description",
             "created_at",
@@ -128,6 +130,16 @@ class AssemblyUpdateSerializer(serializers.Serializer):
         choices=QuorumOf.choices,
         required=False,
         help_text="What the rule's quorum counts: positions taken, or members present.",
+    )
+    proxy_cap = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=20,
+        help_text="How many proxies one member may carry for a sitting or proposal (0: none).",
+    )
+    proxy_may_block = serializers.BooleanField(
+        required=False,
+        help_text="Whether a proxy may block in the giver's name (the mandate must say so too).",
     )
 
 

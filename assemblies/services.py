@@ -77,6 +77,8 @@ def _unique_slug(name: str) -> str:
 
 
 DISPLAY_NAME_LENGTH = 80
+# The most proxies an assembly may let one member carry for one sitting or proposal.
+MAX_PROXY_CAP = 20
 
 
 def clean_display_name(display_name: str) -> str:
@@ -219,6 +221,8 @@ def update_assembly(
     admission_required: bool | None = None,
     roles_by_decision: bool | None = None,
     quorum_of: str | None = None,
+    proxy_cap: int | None = None,
+    proxy_may_block: bool | None = None,
 ) -> Assembly:
     require_in_assembly(actor, assembly.pk)
     require_assembly_facilitator(actor)
@@ -254,6 +258,15 @@ def update_assembly(
                 "invalid_quorum_of", _("Quorum is measured against positions or members present.")
             )
         changed["quorum_of"] = quorum_of
+    if proxy_cap is not None:
+        if not 0 <= proxy_cap <= MAX_PROXY_CAP:
+            raise DomainError(
+                "invalid_proxy_cap",
+                _("A member may carry from 0 to %(cap)d proxies.") % {"cap": MAX_PROXY_CAP},
+            )
+        changed["proxy_cap"] = proxy_cap
+    if proxy_may_block is not None:
+        changed["proxy_may_block"] = proxy_may_block
     for field, value in changed.items():
         setattr(assembly, field, value)
     if changed:

@@ -31,6 +31,8 @@ CALL_CLOSING_SOON = "proposals.call.closing_soon"
 DECISION_RECORDED = "proposals.decision.recorded"
 MEETING_SCHEDULED = "sittings.meeting.scheduled"
 MEETING_MOVED = "sittings.meeting.moved"
+# A member's proxy was used: she alone hears of it (`reference` names the position).
+PROXY_USED = "proposals.proxy.used"
 EVENTS = (
     PROPOSAL_SUBMITTED,
     AGENDA_ADDED,
@@ -39,6 +41,7 @@ EVENTS = (
     DECISION_RECORDED,
     MEETING_SCHEDULED,
     MEETING_MOVED,
+    PROXY_USED,
 )
 
 

@@ -39,6 +39,12 @@ RESOURCES = [
     ("revisions", "api:revisions", ("proposal_id",), "Every revision of a proposal's text."),
     ("comments", "api:comments", ("proposal_id",), "Questions, answers, concerns, amendments."),
     ("positions", "api:positions", ("proposal_id",), "Current positions; POST takes one."),
+    (
+        "proxies",
+        "api:proxies",
+        ("slug",),
+        "An assembly's proxies; POST gives yours for a sitting or a proposal.",
+    ),
     ("decisions", "api:decisions", ("slug",), "An assembly's decisions, newest first."),
     ("decision", "api:decision", ("decision_id",), "A decision with its full record and digest."),
     ("tree-head", "api:tree-head", ("slug",), "The newest signed tree head of the decisions."),

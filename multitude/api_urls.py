@@ -10,6 +10,7 @@ from core.errors import NotFound
 from multitude.api_index import ApiIndex
 from notifications import api as notifications_api
 from proposals import api as proposals_api
+from proposals import proxy_api
 from sittings import api as sittings_api
 from sittings import hall_api
 
@@ -57,6 +58,8 @@ urlpatterns = [
     ),
     path(A + "meetings/", sittings_api.MeetingList.as_view(), name="meetings"),
     path(A + "proposals/", proposals_api.AssemblyProposals.as_view(), name="proposals"),
+    path(A + "proxies/", proxy_api.AssemblyProxies.as_view(), name="proxies"),
+    path("proxies/<int:proxy_id>/revoke/", proxy_api.ProxyRevoke.as_view(), name="proxy-revoke"),
     path(A + "role-proposals/", proposals_api.RoleProposals.as_view(), name="role-proposals"),
     path(A + "decisions/", proposals_api.AssemblyDecisions.as_view(), name="decisions"),
     path(A + "decisions.csv", proposals_api.DecisionsCsv.as_view(), name="decisions-csv"),

@@ -20,16 +20,16 @@ from assemblies.models import Assembly, Meeting, Membership
 from assemblies.rule_text import describe_rule
 from core import events
 from notifications import tokens
-from proposals.models import Decision, Outcome, PositionKind, Proposal
+from proposals.models import Decision, Outcome, Position, PositionKind, Proposal
+from proposals.selectors import tree_head_of
+from proposals.transparency import head_document
 
 
 def tree_head_for(decision: Decision) -> dict | None:
-    """The signed tree head covering this decision, once the history has one (none yet).
-
-    The hook the signed Merkle tree heads fill in; until then emails and webhooks carry
-    the decision's chained digest alone, which already verifies the history.
-    """
-    return None
+    """The signed tree head written with this decision (its tree ends with it), as the API
+    and history.json publish it: a member can keep it and check the history later."""
+    head = tree_head_of(decision)
+    return head_document(head, decision.assembly.slug) if head is not None else None
 
 
 @dataclass
@@ -41,6 +41,15 @@ class Facts:
     decision: Decision | None = None
     reference: str = ""
     dissent: list[dict] = field(default_factory=list)
+    # A proxy used: the position the holder stated for the giver.
+    position: Position | None = None
+
+    @property
+    def addressees(self) -> set[int] | None:
+        """The only members who hear of it (a personal event), or None for every member."""
+        if self.event == events.PROXY_USED:
+            return {self.position.member_id} if self.position is not None else set()
+        return None
 
     @property
     def key(self) -> str:
@@ -68,6 +77,12 @@ def facts(
     meeting = Meeting.objects.filter(pk=meeting_id).first() if meeting_id else None
     found = Facts(event=event, assembly=assembly, proposal=proposal, meeting=meeting)
     found.reference = reference
+    if event == events.PROXY_USED and reference.startswith("position:"):
+        found.position = (
+            Position.objects.select_related("member", "stated_by")
+            .filter(pk=int(reference.removeprefix("position:")), proposal=proposal)
+            .first()
+        )
     if event == events.DECISION_RECORDED and proposal is not None:
         found.decision = Decision.objects.filter(proposal=proposal).first()
         if found.decision is not None:
@@ -109,11 +124,14 @@ def _subject(found: Facts) -> str:
         events.DECISION_RECORDED: _("Decided: %(proposal)s"),
         events.MEETING_SCHEDULED: _("Sitting scheduled: %(meeting)s"),
         events.MEETING_MOVED: _("Sitting moved: %(meeting)s"),
+        events.PROXY_USED: _("%(holder)s used your proxy: %(proposal)s"),
     }
+    position = found.position
     line = lines[found.event] % {
         "proposal": proposal,
         "meeting": meeting,
         "hours": lead_hours(found),
+        "holder": position.stated_by.display_name if position else "",
     }
     return f"[{found.assembly.name}] {line}"
 
@@ -173,6 +191,9 @@ def _context(found: Facts, member: Membership) -> dict:
             context["rule"] = describe_rule(proposal.decision_rule)
         if found.event in (events.CALL_OPENED, events.CALL_CLOSING_SOON):
             context["respond_links"] = respond_links(found, member)
+    if found.position is not None:
+        context["proxy_position"] = found.position
+        context["proxy_kind"] = dict(PositionKind.choices).get(found.position.kind, "")
     if meeting is not None:
         context["meeting_when"] = when(meeting.scheduled_for)
         context["meeting_ics_url"] = absolute(

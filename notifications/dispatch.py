@@ -71,7 +71,7 @@ def fan_out(*, event, assembly_id, proposal_id=None, meeting_id=None, reference=
     key = found.key
     with transaction.atomic():
         recipients = selectors.recipients_for(
-            event=event, assembly_id=assembly_id, proposal=found.proposal
+            event=event, assembly_id=assembly_id, proposal=found.proposal, only=found.addressees
         )
         rows = [
             Outbox(
@@ -99,6 +99,7 @@ def fan_out(*, event, assembly_id, proposal_id=None, meeting_id=None, reference=
                 payload=content.webhook_payload(found),
             )
             for webhook in Webhook.objects.filter(assembly_id=assembly_id)
+            if event not in selectors.PERSONAL_EVENTS
         ]
         Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
         delivery_ids = list(

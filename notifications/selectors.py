@@ -9,7 +9,11 @@ from notifications.models import Delivery, Level, Preference, Recipient, Webhook
 from proposals.models import Phase, Position, Proposal
 
 # What a member who chose "only calls and decisions" still hears of.
-CALL_EVENTS = frozenset({events.CALL_OPENED, events.CALL_CLOSING_SOON, events.DECISION_RECORDED})
+CALL_EVENTS = frozenset(
+    {events.CALL_OPENED, events.CALL_CLOSING_SOON, events.DECISION_RECORDED, events.PROXY_USED}
+)
+# Told to one member alone (never to the assembly's chat webhooks): her proxy was used.
+PERSONAL_EVENTS = frozenset({events.PROXY_USED})
 # Sent at once even to members who chose the daily digest: a reminder a day late is no use.
 URGENT_EVENTS = frozenset({events.CALL_CLOSING_SOON})
 
@@ -34,11 +38,12 @@ def language_of(user, default: str | None = None) -> str:
 
 
 def recipients_for(
-    *, event: str, assembly_id: int, proposal: Proposal | None
+    *, event: str, assembly_id: int, proposal: Proposal | None, only: set[int] | None = None
 ) -> list[tuple[Membership, str]]:
     """(member, level) of everyone who should hear of this event, with an email address.
 
-    A closing reminder goes only to members who may take a position and have none yet.
+    A closing reminder goes only to members who may take a position and have none yet;
+    `only` limits it to these members (a personal event: the giver of a proxy used).
     """
     members = (
         Membership.objects.filter(assembly_id=assembly_id, status=MembershipStatus.ACTIVE)
@@ -46,6 +51,8 @@ def recipients_for(
         .filter(user__is_active=True)
         .select_related("user", "notification_preference")
     )
+    if only is not None:
+        members = members.filter(pk__in=only)
     if event == events.CALL_CLOSING_SOON:
         positioned = Position.objects.filter(
             proposal=proposal, member=OuterRef("pk"), is_current=True

@@ -203,6 +203,8 @@ class ProposalPositions(Endpoint):
         data = parse(PositionCreateSerializer, request)
         proposal, member = get_proposal_by_id_for(request.user, proposal_id)
         require_participant(member)
+        if "for_member" in data:
+            data["for_member"] = get_member_for(proposal.assembly, data["for_member"])
         position = services.take_position(actor=member, proposal=proposal, **data)
         return Response(
             PositionSerializer(

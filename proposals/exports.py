@@ -157,6 +157,7 @@ class PositionsExporter(Exporter):
         "revision",
         "current",
         "taken_at",
+        "stated_by",
     )
 
     def __init__(self, assembly):
@@ -183,11 +184,12 @@ class PositionsExporter(Exporter):
                 "revision_number",
                 "is_current",
                 "created_at",
+                "stated_by__display_name",
             )
         )
         for row in positions.iterator(chunk_size=CHUNK_SIZE):
             (seq, decision_id, proposal_id, title, outcome, pk, member_id, member) = row[:8]
-            kind, reason, revision, current, taken_at = row[8:]
+            kind, reason, revision, current, taken_at, stated_by = row[8:]
             yield (
                 seq,
                 decision_id,
@@ -202,6 +204,7 @@ class PositionsExporter(Exporter):
                 revision,
                 "yes" if current else "no",
                 _iso(taken_at),
+                spreadsheet_safe(stated_by or ""),  # the proxy holder who stated it, if any
             )
 
 
@@ -435,7 +438,17 @@ def _popolo_vote_event(pk, org_id, motion_id, record, opened, decided_at, digest
                 },
                 "option": POPOLO_OPTIONS[position["kind"]],
                 "reason": position["reason"] or None,
+                **_popolo_proxy(org_id, position),
             }
             for position in record["positions"]
         ],
     }
+
+
+def _popolo_proxy(org_id: str, position: dict) -> dict:
+    """A position stated with a proxy: the voter is the giver, her proxy the one who spoke."""
+    stated_by = position.get("stated_by")
+    if not isinstance(stated_by, dict):
+        return {}
+    holder = {"id": f"{org_id}members/{stated_by['member_id']}", "name": stated_by["member"]}
+    return {"role": "represented by proxy", "proxy_holder": holder}

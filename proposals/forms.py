@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from assemblies.models import Role
 from core.text import has_visible
-from proposals.models import PositionKind, Reading
+from proposals.models import Mandate, PositionKind, Reading
 from proposals.services.positions import reason_required_error
 
 
@@ -159,3 +159,51 @@ class RolesForm(forms.Form):
             for member in self.members
             if self.cleaned_data[self.key(member)] != member.role
         ]
+
+
+class ProxyForm(forms.Form):
+    """Give one's proxy: for a sitting or a proposal, to a member, with a mandate."""
+
+    scope = forms.ChoiceField(label=_("For"))
+    holder = forms.TypedChoiceField(label=_("Who carries it"), coerce=int)
+    mandate = forms.ChoiceField(
+        label=_("Mandate"), choices=Mandate.choices, widget=forms.RadioSelect
+    )
+    may_block = forms.BooleanField(
+        label=_("With “use your judgement”: they may block in my name"), required=False
+    )
+    reason = forms.CharField(
+        label=_("My words, stated as the reason of the position I ask for"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, sittings=(), proposals=(), members=(), may_block=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["scope"].choices = [
+            (_("Sittings"), [(f"meeting:{m.pk}", m.title) for m in sittings]),
+            (_("Proposals"), [(f"proposal:{p.pk}", p.title) for p in proposals]),
+        ]
+        self.fields["holder"].choices = [(m.pk, m.display_name) for m in members]
+        if not may_block:
+            # Where proxies may not block, neither the option nor the mandate is offered.
+            del self.fields["may_block"]
+            self.fields["mandate"].choices = [c for c in Mandate.choices if c[0] != Mandate.BLOCK]
+
+    def scope_of(self) -> tuple[str, int]:
+        kind, _sep, pk = self.cleaned_data["scope"].partition(":")
+        return kind, int(pk)
+
+
+class ProxyPositionForm(forms.Form):
+    """A position a holder states for the member whose proxy she carries."""
+
+    for_member = forms.IntegerField(min_value=1, max_value=2**63 - 1, widget=forms.HiddenInput)
+    kind = forms.ChoiceField(
+        label=_("Position"), choices=PositionKind.choices, widget=forms.RadioSelect
+    )
+    reason = forms.CharField(
+        label=_("Reason"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    request_id = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)

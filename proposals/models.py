@@ -158,6 +158,17 @@ class Position(models.Model):
     is_current = models.BooleanField(default=True)
     # Set by clients that retry (the websocket, the API): a retry is acknowledged, not re-applied.
     request_id = models.CharField(max_length=64, blank=True)
+    # Set when a proxy holder stated it for `member` ("Ben for Ana"); `proxy` is the proxy used.
+    stated_by = models.ForeignKey(
+        "assemblies.Membership",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="positions_stated_for_others",
+    )
+    proxy = models.ForeignKey(
+        "Proxy", null=True, blank=True, on_delete=models.PROTECT, related_name="positions"
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
@@ -189,7 +200,17 @@ class Position(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.member.display_name}: {self.get_kind_display()}"
+        return f"{self.who}: {self.get_kind_display()}"
+
+    @property
+    def who(self) -> str:
+        """ "Ana", or "Ben for Ana" when Ben stated it with her proxy."""
+        if self.stated_by_id:
+            return _("%(holder)s for %(giver)s") % {
+                "holder": self.stated_by.display_name,
+                "giver": self.member.display_name,
+            }
+        return self.member.display_name
 
 
 class CommentKind(models.TextChoices):
@@ -489,3 +510,85 @@ class HallCount(models.Model):
     @property
     def tally(self) -> rules.Tally:
         return rules.Tally(agree=self.agree, stand_aside=self.stand_aside, block=self.block)
+
+
+class Mandate(models.TextChoices):
+    """What a proxy holder is asked to do: state one position, or use her judgement."""
+
+    AGREE = "agree", _("State agree")
+    STAND_ASIDE = "stand_aside", _("State stand aside")
+    BLOCK = "block", _("State block")
+    JUDGEMENT = "judgement", _("Use your judgement")
+
+
+class Proxy(models.Model):
+    """A member's proxy, given to another member for one sitting or one proposal.
+
+    The holder may state the giver's position ("Ben for Ana") on what it covers, within the
+    mandate; the giver's own position always overrides it. Revocable until the call opens;
+    a revoked proxy keeps its row (the public log refers to it).
+    """
+
+    assembly = models.ForeignKey(
+        "assemblies.Assembly", on_delete=models.PROTECT, related_name="proxies"
+    )
+    giver = models.ForeignKey(
+        "assemblies.Membership", on_delete=models.PROTECT, related_name="proxies_given"
+    )
+    holder = models.ForeignKey(
+        "assemblies.Membership", on_delete=models.PROTECT, related_name="proxies_held"
+    )
+    # Exactly one of the two: every proposal decided at that sitting, or this one proposal.
+    meeting = models.ForeignKey(
+        "assemblies.Meeting",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="proxies",
+    )
+    proposal = models.ForeignKey(
+        Proposal, null=True, blank=True, on_delete=models.PROTECT, related_name="proxies"
+    )
+    mandate = models.CharField(_("mandate"), max_length=12, choices=Mandate.choices)
+    # The mandate's own choice; it counts only where the assembly lets proxies block at all.
+    may_block = models.BooleanField(_("may block in my name"), default=False)
+    # The giver's words, stated with a mandated position as its reason.
+    reason = models.TextField(_("reason"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("proxy")
+        verbose_name_plural = _("proxies")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(meeting__isnull=True, proposal__isnull=False)
+                | Q(meeting__isnull=False, proposal__isnull=True),
+                name="proxy_one_scope",
+            ),
+            models.CheckConstraint(
+                condition=~Q(giver=models.F("holder")), name="proxy_not_to_oneself"
+            ),
+            models.CheckConstraint(
+                condition=Q(mandate__in=["agree", "stand_aside", "block", "judgement"]),
+                name="proxy_mandate_valid",
+            ),
+            models.UniqueConstraint(
+                fields=["giver", "meeting"],
+                condition=Q(revoked_at__isnull=True, meeting__isnull=False),
+                name="proxy_one_per_sitting",
+            ),
+            models.UniqueConstraint(
+                fields=["giver", "proposal"],
+                condition=Q(revoked_at__isnull=True, proposal__isnull=False),
+                name="proxy_one_per_proposal",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.giver} → {self.holder} ({self.mandate})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

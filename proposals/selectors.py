@@ -4,6 +4,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Count, Q
+from django.utils.translation import gettext as _
 
 from assemblies.models import (
     Assembly,
@@ -21,10 +22,12 @@ from proposals.models import (
     CommentKind,
     Decision,
     HallCount,
+    Mandate,
     Phase,
     Position,
     PositionKind,
     Proposal,
+    Proxy,
     Reading,
     TemperatureReading,
     TreeHead,
@@ -152,7 +155,7 @@ def tally_for(proposal: Proposal) -> Tally:
 def current_positions(proposal: Proposal):
     return (
         Position.objects.filter(proposal=proposal, is_current=True)
-        .select_related("member")
+        .select_related("member", "stated_by")
         .order_by("created_at", "id")
     )
 
@@ -170,7 +173,7 @@ def dissent_for(ids: Iterable[int]) -> dict[int, dict[str, list[Position]]]:
             is_current=True,
             kind__in=[PositionKind.BLOCK, PositionKind.STAND_ASIDE],
         )
-        .select_related("member")
+        .select_related("member", "stated_by")
         .order_by("created_at", "id")
     )
     for position in rows:
@@ -186,7 +189,22 @@ def dissent(proposal: Proposal) -> dict[str, list[Position]]:
 def current_position_of(proposal: Proposal, member) -> Position | None:
     if member is None:
         return None
-    return Position.objects.filter(proposal=proposal, member=member, is_current=True).first()
+    return (
+        Position.objects.filter(proposal=proposal, member=member, is_current=True)
+        .select_related("stated_by")
+        .first()
+    )
+
+
+def recorded_name(position: dict) -> str:
+    """Who a position of a decision's record is: "Ana", or "Ben for Ana" (her proxy)."""
+    stated_by = position.get("stated_by")
+    if isinstance(stated_by, dict):
+        return _("%(holder)s for %(giver)s") % {
+            "holder": stated_by.get("member", ""),
+            "giver": position.get("member", ""),
+        }
+    return position.get("member", "")
 
 
 def discussion(proposal: Proposal) -> dict[str, list]:
@@ -359,3 +377,92 @@ def hall_figures(proposal: Proposal | None) -> dict:
         "online": online_tallies_for([proposal.pk])[proposal.pk],
         "presence": presence_of(meeting) if meeting else None,
     }
+
+
+# --- proxies -------------------------------------------------------------------------------------
+
+
+def proxies_of(assembly, *, active_only: bool = True):
+    """The assembly's proxies (public, like the log that records them), oldest first."""
+    proxies = Proxy.objects.filter(assembly=assembly).select_related(
+        "giver", "holder", "meeting", "proposal"
+    )
+    if active_only:
+        proxies = proxies.filter(revoked_at__isnull=True)
+    return proxies.order_by("created_at", "pk")
+
+
+def proxies_of_member(member) -> dict[str, list]:
+    """The proxies a member gave and those she carries, active ones, for her pages."""
+    if member is None:
+        return {"given": [], "held": []}
+    active = proxies_of(member.assembly)
+    return {
+        "given": list(active.filter(giver=member)),
+        "held": list(active.filter(holder=member)),
+    }
+
+
+@dataclass
+class CarriedProxy:
+    """A proxy the member carries on this proposal, and what stands for its giver now."""
+
+    proxy: Proxy
+    position: Position | None
+
+    @property
+    def kinds(self) -> list[tuple[str, str]]:
+        """The positions the mandate (and the assembly) let the holder state for the giver."""
+        proxy = self.proxy
+        if proxy.mandate != Mandate.JUDGEMENT:
+            allowed = [proxy.mandate]
+        else:
+            allowed = [PositionKind.AGREE, PositionKind.STAND_ASIDE]
+            if proxy.may_block and proxy.assembly.proxy_may_block:
+                allowed.append(PositionKind.BLOCK)
+        return [(kind, PositionKind(kind).label) for kind in allowed]
+
+    @property
+    def giver_spoke(self) -> bool:
+        """The giver stated her own position: the proxy no longer applies."""
+        return self.position is not None and self.position.stated_by_id is None
+
+
+def proxies_carried_on(proposal: Proposal, holder) -> list[CarriedProxy]:
+    """The active proxies `holder` carries that cover `proposal`, with each giver's position."""
+    if holder is None:
+        return []
+    covering = Q(proposal=proposal)
+    if proposal.meeting_id:
+        covering |= Q(meeting_id=proposal.meeting_id)
+    proxies = list(
+        Proxy.objects.filter(covering, holder=holder, revoked_at__isnull=True)
+        .select_related("giver", "assembly")
+        .order_by("giver__display_name", "pk")
+    )
+    positions = {
+        p.member_id: p
+        for p in Position.objects.filter(
+            proposal=proposal, is_current=True, member__in=[x.giver_id for x in proxies]
+        ).select_related("stated_by")
+    }
+    seen, carried = set(), []
+    for proxy in proxies:
+        if proxy.giver_id not in seen:  # one proposal's proxy and a sitting's: one giver
+            seen.add(proxy.giver_id)
+            carried.append(CarriedProxy(proxy, positions.get(proxy.giver_id)))
+    return carried
+
+
+def proxy_given_on(proposal: Proposal, member) -> Proxy | None:
+    """The active proxy `member` gave that covers `proposal` (for her proposal page)."""
+    if member is None:
+        return None
+    covering = Q(proposal=proposal)
+    if proposal.meeting_id:
+        covering |= Q(meeting_id=proposal.meeting_id)
+    return (
+        Proxy.objects.filter(covering, giver=member, revoked_at__isnull=True)
+        .select_related("holder")
+        .first()
+    )

@@ -49,6 +49,12 @@ class RevisionSerializer(serializers.ModelSerializer):
 
 class PositionSerializer(serializers.ModelSerializer):
     member = serializers.CharField(source="member.display_name")
+    stated_by = serializers.CharField(
+        source="stated_by.display_name",
+        allow_null=True,
+        default=None,
+        help_text="The proxy holder who stated it for the member (“Ben for Ana”), or null.",
+    )
     revision = serializers.IntegerField(source="revision_number")
     taken_at = serializers.DateTimeField(source="created_at")
     stale = serializers.SerializerMethodField()
@@ -59,6 +65,9 @@ class PositionSerializer(serializers.ModelSerializer):
             "id",
             "member_id",
             "member",
+            "stated_by_id",
+            "stated_by",
+            "proxy_id",
             "kind",
             "reason",
             "revision",
@@ -301,6 +310,13 @@ class PositionCreateSerializer(serializers.Serializer):
         allow_blank=True,
         max_length=64,
         help_text="Optional: a retry with the same id is acknowledged, not applied twice.",
+    )
+    for_member = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text="Optional: the membership id of a member whose proxy you carry; the "
+        "position is stated for her (“Ben for Ana”) within her mandate.",
     )
 
 

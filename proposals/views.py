@@ -84,6 +84,8 @@ def _page(request, proposal: Proposal, member: Membership | None, status=200, **
         **selectors.hall_figures(proposal),
         "dissent": selectors.dissent(proposal),
         "my_position": my_position,
+        "my_proxy": selectors.proxy_given_on(proposal, member),
+        "proxies_carried": selectors.proxies_carried_on(proposal, member),
         "comments": selectors.discussion(proposal),
         "decision": decision,
         "tree_head": selectors.tree_head_of(decision),

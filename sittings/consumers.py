@@ -219,6 +219,13 @@ class AssemblyConsumer(AsyncWebsocketConsumer):
         proposal_id = message.get("proposal")
         if not isinstance(proposal_id, int) or isinstance(proposal_id, bool):
             raise BadFrame("invalid_field", _("The field 'proposal' must be a proposal id."))
+        for_member = message.get("for_member")  # stated with this member's proxy
+        if for_member is not None and (
+            not isinstance(for_member, int)
+            or isinstance(for_member, bool)
+            or not 1 <= for_member < 2**63
+        ):
+            raise BadFrame("invalid_field", _("The field 'for_member' must be a member id."))
         request = proposal_services.PositionRequest(
             member_id=self.member_id,
             assembly_id=self.assembly_id,
@@ -226,6 +233,7 @@ class AssemblyConsumer(AsyncWebsocketConsumer):
             kind=_required_str(message, "kind"),
             reason=_optional_str(message, "reason", 5000) or "",
             request_id=request_id,
+            for_member_id=for_member,
         )
         position = await batching.batcher().take(request)
         return {"position": position.pk}

@@ -238,7 +238,7 @@ def proposal_states(assembly_id: int, meeting: Meeting | None) -> list[dict]:
 
 def _dissent_item(position) -> dict:
     return {
-        "member": position.member.display_name,
+        "member": position.who,  # "Ben for Ana" when stated with her proxy
         "member_id": position.member_id,
         "reason": position.reason,
         "revision": position.revision_number,

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy
 
 from assemblies.models import LogEntry, Role, StackKind, hall_speaker_label
 from assemblies.staff_log import STAFF_SENTENCES
-from proposals.models import Outcome, Phase
+from proposals.models import Mandate, Outcome, Phase, PositionKind
 
 SENTENCES = {
     "assemblies.assembly.created": gettext_lazy("created the assembly"),
@@ -120,6 +120,16 @@ SENTENCES = {
     "assemblies.hall.recount": gettext_lazy(
         "called a recount of the hall on “{proposal}”: both counts are cleared"
     ),
+    "proposals.proxy.given": gettext_lazy(
+        "gave their proxy for “{scope}” to {holder}; mandate: {mandate}{blocking}"
+    ),
+    "proposals.proxy.revoked": gettext_lazy(
+        "revoked the proxy for “{scope}” they had given to {holder}"
+    ),
+    "proposals.proxy.declined": gettext_lazy("declined the proxy of {giver} for “{scope}”"),
+    "proposals.proxy.used": gettext_lazy(
+        "stated {position} for {member} on “{proposal}”, with their proxy"
+    ),
     "proposals.proposal.tabled": gettext_lazy("tabled “{proposal}”"),
     "proposals.proposal.withdrawn": gettext_lazy("recorded the withdrawal of “{proposal}”"),
     **STAFF_SENTENCES,
@@ -144,6 +154,8 @@ LABELS = {
     "old": dict(Phase.choices),
     "new": {**dict(Phase.choices), **dict(Role.choices)},
     "outcome": dict(Outcome.choices),
+    "position": dict(PositionKind.choices),
+    "mandate": dict(Mandate.choices),
     "kind": dict(StackKind.choices),
     "why": {
         "not_a_member": gettext_lazy("they are no longer a member"),
@@ -166,6 +178,8 @@ def describe(entry: LogEntry) -> str:
         data[key] = str(value)
     if "on" in data:
         data["on"] = _("on") if entry.data.get("on") else _("off")
+    if "may_block" in data:
+        data["blocking"] = _("; may block in their name") if entry.data["may_block"] else ""
     if entry.data.get("from_hall"):
         data["member"] = hall_speaker_label(data["member"])
     sentence = str(template).format_map(data) if template else entry.action

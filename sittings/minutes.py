@@ -29,7 +29,7 @@ from proposals.models import (
     TemperatureCheck,
     TemperatureReading,
 )
-from proposals.selectors import tree_head_of_size
+from proposals.selectors import recorded_name, tree_head_of_size
 from sittings import log_text
 
 # What a Markdown renderer could read as markup in people's words: emphasis, code, links and
@@ -304,7 +304,7 @@ def _decision(decision: Decision | None) -> list[str]:
             out += [title, ""]
             for position in rows:
                 reason = _line(position.get("reason")) or _("no reason given")
-                out.append("- " + _said(_line(position.get("member")), reason))
+                out.append("- " + _said(_line(recorded_name(position)), reason))
             out.append("")
     hall_blocks = decision.record.get("hall", {}).get("blocks", [])
     if hall_blocks:

@@ -159,6 +159,17 @@ def _record(proposal, sequence, outcome, tally, positions, closed_by, decided_at
                 "reason": position.reason,
                 "revision": position.revision_number,
                 "taken_at": position.created_at,
+                # Only a position stated with a proxy has it: older records keep their shape.
+                **(
+                    {
+                        "stated_by": {
+                            "member_id": position.stated_by_id,
+                            "member": position.stated_by.display_name,
+                        }
+                    }
+                    if position.stated_by_id
+                    else {}
+                ),
             }
             for position in positions
         ],

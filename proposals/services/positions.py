@@ -12,16 +12,19 @@ from django.utils.translation import gettext as _
 
 from assemblies.access import require_participant
 from assemblies.models import Membership
-from core.errors import Conflict, DomainError
+from core.errors import Conflict, DomainError, NotFound
+from core.events import PROXY_USED
 from core.text import has_control, has_visible
 from proposals.models import Phase, Position, PositionKind, Proposal
 from proposals.services._common import (
     MAX_REASON,
     call_lock,
     lock_for_position,
+    log,
     not_found,
     publish,
 )
+from proposals.services.proxies import check_mandate, proxy_for_statement
 
 MAX_REQUEST_ID = 64
 
@@ -40,6 +43,8 @@ class PositionRequest:
     kind: str
     reason: str = ""
     request_id: str = ""
+    # Set when the member states this for another, with her proxy ("Ben for Ana").
+    for_member_id: int | None = None
 
 
 def take_position(
@@ -49,8 +54,12 @@ def take_position(
     kind: str,
     reason: str = "",
     request_id: str = "",
+    for_member: Membership | None = None,
 ) -> Position:
-    """State agree / stand aside / block. A new statement replaces the member's current one."""
+    """State agree / stand aside / block. A new statement replaces the member's current one.
+
+    With `for_member`, the actor states it for that member with her proxy (see `proxies`).
+    """
     request = PositionRequest(
         member_id=actor.pk if actor is not None else None,
         assembly_id=proposal.assembly_id,
@@ -58,6 +67,7 @@ def take_position(
         kind=kind,
         reason=reason,
         request_id=request_id,
+        for_member_id=for_member.pk if for_member is not None else None,
     )
     [result] = take_positions([request])
     if isinstance(result, DomainError):
@@ -84,16 +94,29 @@ def take_positions(requests: list[PositionRequest]) -> list[Position | DomainErr
         except DomainError as error:
             results[index] = error
     proposals = _lock_proposals({request.proposal_id for _i, request in valid})
-    members = _lock_members({request.member_id for _i, request in valid if request.member_id})
+    members = _lock_members(
+        {
+            member_id
+            for _i, request in valid
+            for member_id in (request.member_id, request.for_member_id)
+            if member_id
+        }
+    )
     earlier = _earlier_positions(members, [request for _i, request in valid])
 
     rounds: list[list[tuple[int, Position]]] = []
     turns: dict[int, int] = {}
     for index, request in valid:
         try:
-            member = members.get(request.member_id)
-            proposal = _proposal_for(proposals, request, member)
+            actor = members.get(request.member_id)
+            proposal = _proposal_for(proposals, request, actor)
+            member = _stated_for(request, actor, members, proposal)
             repeated = _check(request, member, proposal, earlier)
+            proxy = None
+            if repeated is None and member is not actor:
+                proxy, request = _with_proxy(request, actor, member, proposal)
+            if repeated is None:
+                _require_reason(request, proposal)
         except DomainError as error:
             results[index] = error
             continue
@@ -107,6 +130,7 @@ def take_positions(requests: list[PositionRequest]) -> list[Position | DomainErr
             reason=request.reason,
             revision_number=proposal.revision_number,
             request_id=request.request_id,
+            **({"stated_by": actor, "proxy": proxy} if member is not actor else {}),
         )
         if position.request_id:
             earlier[(member.pk, position.request_id)] = position  # a repeat here: applied once
@@ -120,9 +144,50 @@ def take_positions(requests: list[PositionRequest]) -> list[Position | DomainErr
     for round_ in rounds:
         for _index, position in round_:
             writers.setdefault(position.proposal_id, set()).add(position.member_id)
+            if position.stated_by_id:
+                writers[position.proposal_id].add(position.stated_by_id)
+                _announce_proxy_used(position)
     for proposal_id in sorted(writers):
         publish(proposals[proposal_id], "position", tuple(sorted(writers[proposal_id])))
     return results
+
+
+def _stated_for(request, actor, members, proposal) -> Membership | None:
+    """Whose position this is: the actor's own, or the member she carries the proxy of."""
+    if not request.for_member_id or request.for_member_id == request.member_id:
+        return actor
+    require_participant(actor)
+    giver = members.get(request.for_member_id)
+    if giver is None or giver.assembly_id != proposal.assembly_id:
+        raise NotFound("member_not_found", _("There is no such member in this assembly."))
+    return giver
+
+
+def _with_proxy(request, holder, giver, proposal):
+    """The proxy the holder uses, and the request with the mandate's reason if she gave none."""
+    proxy = proxy_for_statement(holder=holder, giver=giver, proposal=proposal)
+    check_mandate(proxy, request.kind)
+    if not request.reason and proxy.reason and proxy.mandate == request.kind:
+        request = replace(request, reason=proxy.reason)
+    return proxy, request
+
+
+def _announce_proxy_used(position: Position) -> None:
+    """A proxy used is a public act, and the giver hears of it (notifications)."""
+    log(
+        position.proposal,
+        position.stated_by,
+        "proposals.proxy.used",
+        member=position.member.display_name,
+        position=position.kind,
+    )
+    publish(
+        position.proposal,
+        "proxy",
+        (position.member_id,),
+        event=PROXY_USED,
+        reference=f"position:{position.pk}",
+    )
 
 
 def _clean(request: PositionRequest) -> PositionRequest:
@@ -167,7 +232,9 @@ def _earlier_positions(
     members: dict[int, Membership], requests: list[PositionRequest]
 ) -> dict[tuple[int, str], Position]:
     asked = {
-        (r.member_id, r.request_id) for r in requests if r.request_id and r.member_id in members
+        (r.for_member_id or r.member_id, r.request_id)
+        for r in requests
+        if r.request_id and (r.for_member_id or r.member_id) in members
     }
     if not asked:
         return {}
@@ -190,7 +257,8 @@ def _proposal_for(proposals, request: PositionRequest, member: Membership | None
 
 
 def _check(request, member, proposal, earlier) -> Position | None:
-    """Every rule a statement must pass; returns the earlier position for a repeated id."""
+    """Who may state it and when (the proxy and the reason are checked after it); returns
+    the earlier position for a repeated request id."""
     require_participant(member)
     if request.request_id and (member.pk, request.request_id) in earlier:
         before = earlier[(member.pk, request.request_id)]
@@ -204,9 +272,12 @@ def _check(request, member, proposal, earlier) -> Position | None:
         raise Conflict(
             "call_not_open", _("Positions can only be taken during the call for consensus.")
         )
+    return None
+
+
+def _require_reason(request: PositionRequest, proposal: Proposal) -> None:
     if proposal.decision_rule.reason_required(request.kind) and not request.reason:
         raise reason_required_error(request.kind)
-    return None
 
 
 def reason_required_error(kind: str) -> DomainError:

@@ -20,6 +20,7 @@ from notifications import dispatch, tasks
 from notifications import services as notification_services
 from notifications.models import Delivery, Outbox, OutboxStatus
 from proposals import services
+from proposals.transparency import signature_valid
 from tests.fixtures.servers import ROOT, database_url_of_this_test
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -195,4 +196,6 @@ def test_a_decision_payload_carries_counts_dissent_and_digest(
         {"member": "Pat", "kind": "stand_aside", "reason": "Busy that week."}
     ]
     assert payload["decision"]["digest"] == decision.digest
-    assert payload["decision"]["tree_head"] is None
+    head = payload["decision"]["tree_head"]  # the signed head written with the decision
+    assert head["tree_size"] == decision.sequence
+    assert signature_valid(head)
