@@ -21,7 +21,7 @@ from assemblies.rule_text import describe_rule
 from core import events
 from notifications import tokens
 from proposals.models import Decision, Outcome, Position, PositionKind, Proposal
-from proposals.selectors import tree_head_of
+from proposals.selectors import recorded_name, tree_head_of
 from proposals.transparency import head_document
 
 
@@ -205,7 +205,7 @@ def _context(found: Facts, member: Membership) -> dict:
             outcome=dict(Outcome.choices).get(decision.outcome, decision.outcome),
             dissent=[
                 {
-                    "member": row.get("member", ""),
+                    "member": recorded_name(row),  # "Ben for Ana" when stated with a proxy
                     "kind": str(dict(PositionKind.choices).get(row["kind"], row["kind"])),
                     "reason": row.get("reason", ""),
                 }
@@ -317,6 +317,8 @@ def webhook_payload(found: Facts, *, delivery_id: int | None = None) -> dict:
                         "member": row.get("member", ""),
                         "kind": row["kind"],
                         "reason": row.get("reason", ""),
+                        # The proxy holder who stated it for the member, if one did.
+                        "stated_by": (row.get("stated_by") or {}).get("member"),
                     }
                     for row in found.dissent
                 ],

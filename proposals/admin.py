@@ -16,6 +16,7 @@ from proposals.models import (
     HallCount,
     Position,
     Proposal,
+    Proxy,
     Revision,
     TemperatureCheck,
     TemperatureReading,
@@ -101,10 +102,23 @@ class HallCountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ["proposal", "counter__assembly"]
 
 
+@admin.register(Proxy)
+class ProxyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Proxies are the members' own acts (given and revoked only through the service, each
+    with a public log line): staff read them here, never change them."""
+
+    list_display = ["giver", "holder", "meeting", "proposal", "mandate", "may_block"]
+    list_display += ["created_at", "revoked_at"]
+    list_filter = ["mandate", "assembly"]
+    search_fields = ["giver__display_name", "holder__display_name"]
+    list_select_related = ["giver__assembly", "holder__assembly", "meeting", "proposal"]
+
+
 @admin.register(Position)
 class PositionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "member",
+        "stated_by",
         "proposal",
         "kind",
         "is_current",

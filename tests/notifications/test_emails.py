@@ -272,3 +272,33 @@ def test_a_member_who_unsubscribed_before_the_send_gets_nothing(
     row = Outbox.objects.get(membership=participant)
     assert dispatch.deliver_email(row.pk) == OutboxStatus.SKIPPED
     assert mail.server.to("pat@example.org") == []
+
+
+def test_the_giver_alone_hears_that_her_proxy_was_used(mail, facilitator, participant, make_member):
+    ana, ben = make_member("Ana"), make_member("Ben")
+    ana.user.email, ben.user.email = "ana@example.org", "ben@example.org"
+    ana.user.save(update_fields=["email"])
+    ben.user.save(update_fields=["email"])
+    notification_services.set_preference(actor=ana, language="es")
+    proposal = services.submit_proposal(actor=participant, title="Soup", text="Make soup.")
+    services.give_proxy(
+        actor=ana, holder=ben, proposal=proposal, mandate="stand_aside", reason="Estoy fuera."
+    )
+    services.call_for_consensus(actor=facilitator, proposal=proposal)
+    mail.server.received.clear()
+    with mail.after():
+        services.take_position(actor=ben, proposal=proposal, kind="stand_aside", for_member=ana)
+    assert [to for r in mail.server.received for to in r.envelope_to] == ["ana@example.org"]
+    [received] = mail.server.to("ana@example.org")
+    assert received.subject == "[Liberty Square General Assembly] Ben usó tu poder: Soup" or (
+        "Ben" in received.subject and "Soup" in received.subject
+    )
+    assert "Estoy fuera." in received.text
+    assert f"http://testserver/a/liberty-square/p/{proposal.pk}/" in received.text
+    assert received.message["List-Unsubscribe"].startswith("<http://testserver/unsubscribe/")
+    mail.server.received.clear()
+    with mail.after():
+        decision = services.close_call(actor=facilitator, proposal=proposal)
+    [to_pat] = mail.server.to("pat@example.org")
+    assert "Ben for Ana (Stand aside): Estoy fuera." in to_pat.text
+    assert str(decision.sequence) in to_pat.text  # the signed tree head's size

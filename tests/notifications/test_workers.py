@@ -193,7 +193,7 @@ def test_a_decision_payload_carries_counts_dissent_and_digest(
     assert payload["decision"]["outcome"] == decision.outcome
     assert payload["decision"]["counts"] == {"agree": 0, "stand_aside": 1, "block": 0}
     assert payload["decision"]["dissent"] == [
-        {"member": "Pat", "kind": "stand_aside", "reason": "Busy that week."}
+        {"member": "Pat", "kind": "stand_aside", "reason": "Busy that week.", "stated_by": None}
     ]
     assert payload["decision"]["digest"] == decision.digest
     head = payload["decision"]["tree_head"]  # the signed head written with the decision
