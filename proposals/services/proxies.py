@@ -139,7 +139,7 @@ def proxy_for_statement(*, holder: Membership, giver: Membership, proposal: Prop
     if own:
         raise Conflict(
             "giver_stated_own",
-            _("%(name)s stated her own position: it stands, and her proxy no longer applies.")
+            _("%(name)s stated their own position: it stands, and their proxy no longer applies.")
             % {"name": giver.display_name},
         )
     return proxy

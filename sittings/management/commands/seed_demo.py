@@ -16,7 +16,7 @@ from assemblies import services as assembly_services
 from assemblies.models import Assembly, Membership, Role, Visibility
 from core.errors import Conflict
 from proposals import services as proposal_services
-from proposals.models import CommentKind, Phase, PositionKind, Proposal, Reading
+from proposals.models import CommentKind, Mandate, Phase, PositionKind, Proposal, Reading
 from sittings import services as sitting_services
 
 DEMO_SLUG = "demo"
@@ -353,11 +353,18 @@ class Command(BaseCommand):
             parent=question,
             text="Yes: their strike committee asked community groups for public support.",
         )
+        # Eli works nights: Gus carries Eli's voice, to use with his own judgement.
+        proposal_services.give_proxy(
+            actor=m["eli"], holder=m["gus"], proposal=proposal, mandate=Mandate.JUDGEMENT
+        )
         proposal = proposal_services.call_for_consensus(actor=fac, proposal=proposal)
         for member in (m["ana"], m["ben"], m["chloe"], m["dev"], m["gus"]):
             proposal_services.take_position(
                 actor=member, proposal=proposal, kind=PositionKind.AGREE
             )
+        proposal_services.take_position(
+            actor=m["gus"], proposal=proposal, kind=PositionKind.AGREE, for_member=m["eli"]
+        )
         proposal_services.take_position(
             actor=m["fatima"],
             proposal=proposal,
