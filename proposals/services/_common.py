@@ -100,6 +100,19 @@ def clean_text(value: str, *, code: str, message: str, limit: int, title: bool =
     return value
 
 
+def clean_reason(reason: str) -> str:
+    """A position's reason as it is stored: stripped, bounded, with no control characters;
+    only invisible characters mean no reason was given."""
+    reason = (reason or "").strip()
+    if len(reason) > MAX_REASON:
+        raise DomainError("reason_too_long", _("A reason has at most 5000 characters."))
+    if has_control(reason, keep_line_breaks=True):
+        raise DomainError(
+            "reason_invalid", _("A reason cannot contain control characters or broken text.")
+        )
+    return reason if has_visible(reason) else ""
+
+
 def lock_proposal(proposal: Proposal) -> Proposal:
     return Proposal.objects.select_for_update().select_related("assembly").get(pk=proposal.pk)
 

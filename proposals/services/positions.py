@@ -14,11 +14,10 @@ from assemblies.access import require_participant
 from assemblies.models import Membership
 from core.errors import Conflict, DomainError, NotFound
 from core.events import PROXY_USED
-from core.text import has_control, has_visible
 from proposals.models import Phase, Position, PositionKind, Proposal
 from proposals.services._common import (
-    MAX_REASON,
     call_lock,
+    clean_reason,
     lock_for_position,
     log,
     not_found,
@@ -195,15 +194,7 @@ def _clean(request: PositionRequest) -> PositionRequest:
     it is written: the reason stripped, the request id at most `MAX_REQUEST_ID` long."""
     if request.kind not in PositionKind.values:
         raise DomainError("invalid_kind", _("Choose agree, stand aside or block."))
-    reason = (request.reason or "").strip()
-    if len(reason) > MAX_REASON:
-        raise DomainError("reason_too_long", _("A reason has at most 5000 characters."))
-    if has_control(reason, keep_line_breaks=True):
-        raise DomainError(
-            "reason_invalid", _("A reason cannot contain control characters or broken text.")
-        )
-    if not has_visible(reason):
-        reason = ""  # only invisible characters: no reason was given
+    reason = clean_reason(request.reason)
     return replace(request, reason=reason, request_id=(request.request_id or "")[:MAX_REQUEST_ID])
 
 

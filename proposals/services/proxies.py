@@ -23,9 +23,8 @@ from assemblies.models import Meeting, MeetingState, Membership, MembershipStatu
 from assemblies.services import record_action
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from core.events import publish_on_commit
-from core.text import has_control, has_visible
 from proposals.models import FINAL_PHASES, Mandate, Phase, Position, PositionKind, Proposal, Proxy
-from proposals.services._common import MAX_REASON
+from proposals.services._common import clean_reason
 
 # Phases from which a proxy for the proposal can no longer be revoked: the call has opened.
 CALL_OR_LATER = [Phase.CALL, *FINAL_PHASES]
@@ -202,16 +201,7 @@ def _clean_mandate(assembly, mandate: str, may_block: bool, reason: str):
         raise PermissionDenied(
             "proxy_block_not_allowed", _("In this assembly a proxy may not block.")
         )
-    reason = (reason or "").strip()
-    if len(reason) > MAX_REASON:
-        raise DomainError("reason_too_long", _("A reason has at most 5000 characters."))
-    if has_control(reason, keep_line_breaks=True):
-        raise DomainError(
-            "reason_invalid", _("A reason cannot contain control characters or broken text.")
-        )
-    if not has_visible(reason):
-        reason = ""
-    return mandate, blocks, reason
+    return mandate, blocks, clean_reason(reason)
 
 
 def _overlapping(meeting: Meeting | None, proposal: Proposal | None) -> Q:
