@@ -579,6 +579,8 @@ def run_once(lab, apps, redis, people, args, index: int) -> dict:
         timer.join()
     acked.sort()
     total = len(acked)
+    # every client is still connected: each app process should listen on the primary now
+    redis_after = redis_state(lab) if args.sentinel else None
     deadline = time.time() + args.cap
     for pipe in pipes:
         pipe.send(("final", total, deadline))
@@ -659,7 +661,12 @@ def run_once(lab, apps, redis, people, args, index: int) -> dict:
                 max(seen_by_all[r] - acked[r - 1] for r in after), 3
             )
     if args.sentinel:
-        result["redis_after"] = redis_state(lab)
+        result["redis_after"] = redis_after
+        if killed and args.kill == "redis":
+            switched = switch_master_times(args.tmp)
+            after = [t - killed["at"] for t in switched if t > killed["at"] - 1]
+            # when the Sentinels announced the new primary, from the kill (their log)
+            result["switch_master_after_kill_s"] = round(min(after), 3) if after else None
     print(f"  run {index}: {json.dumps(result)}", flush=True)
     return result
 
@@ -713,6 +720,21 @@ def restore(lab: Lab, apps: dict, redis: dict, host: str, env: dict, args, tmp: 
             return
         time.sleep(0.5)
     raise TimeoutError(f"the Sentinels do not list {host} as a replica")
+
+
+def switch_master_times(tmp: Path) -> list[float]:
+    """The times of every '+switch-master' line in the Sentinels' logs (UTC, epoch seconds)."""
+    from datetime import UTC, datetime
+
+    times = []
+    for log in tmp.glob("sentinel-*.log"):
+        for line in log.read_text(errors="replace").splitlines():
+            if "+switch-master" in line:
+                stamp = " ".join(line.split()[1:5])  # "06 Dec 2026 20:50:08.027"
+                with contextlib.suppress(ValueError):
+                    at = datetime.strptime(stamp, "%d %b %Y %H:%M:%S.%f").replace(tzinfo=UTC)
+                    times.append(at.timestamp())
+    return times
 
 
 def redis_state(lab: Lab) -> dict:
@@ -824,16 +846,17 @@ def report() -> str:
         return f"{med}{unit} ({min(values)} to {max(values)})"
 
     rows = [
-        "| run | N | runs | acked / stored / lost / refused | lag | visibility p50 | p99 "
-        "| resume after the kill | app CPU (3 hosts) | load-generator CPU |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| file | N | runs | acked, per run | stored, per run | lost | refused | no answer "
+        "| lag | visibility p50 | p99 | resume after the kill | app CPU (3 hosts) "
+        "| load-generator CPU |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for path in sorted(RESULTS.glob("multihost_*.json")):
         data = json.loads(path.read_text())
         runs = data["runs"]
-        counts = " / ".join(
-            str(statistics.median(r[k] for r in runs))
-            for k in ("acknowledged", "stored", "lost", "refused")
+        counts = " | ".join(
+            [", ".join(str(r[k]) for r in runs) for k in ("acknowledged", "stored")]
+            + [str(sum(r[k] for r in runs)) for k in ("lost", "refused", "timeouts")]
         )
         for r in runs:
             r["app_cpu_total_s"] = round(sum(r["app_cpu_s"].values()), 2)
@@ -887,6 +910,7 @@ def main() -> int:
     started = time.time()
     tmp = Path(tempfile.mkdtemp(prefix="mt16-"))
     tmp.chmod(0o755)
+    args.tmp = tmp
     root_ns = os.open("/proc/self/ns/net", os.O_RDONLY)
     lab = None
     code = 1
