@@ -36,6 +36,8 @@ from channels import DEFAULT_CHANNEL_LAYER
 from channels.layers import channel_layers, get_channel_layer
 from django.conf import settings
 
+from core import redis_clients
+
 logger = logging.getLogger(__name__)
 
 DIRTY_KEY = "live:dirty"
@@ -192,16 +194,14 @@ class Dirty:
 
     def _redis_sync(self) -> redis.Redis:
         if self._sync_redis is None:
-            self._sync_redis = redis.Redis.from_url(
-                settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1
-            )
+            self._sync_redis = redis_clients.sync_client(socket_timeout=1, socket_connect_timeout=1)
         return self._sync_redis
 
     def _redis_async(self) -> aioredis.Redis:
         loop = asyncio.get_running_loop()
         if loop not in self._async_redis:
-            self._async_redis[loop] = aioredis.Redis.from_url(
-                settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=1
+            self._async_redis[loop] = redis_clients.async_client(
+                socket_timeout=2, socket_connect_timeout=1
             )
         return self._async_redis[loop]
 

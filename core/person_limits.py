@@ -23,6 +23,8 @@ import redis
 import redis.asyncio as aioredis
 from django.conf import settings
 
+from core import redis_clients
+
 logger = logging.getLogger(__name__)
 
 _open: dict[int, int] = defaultdict(int)
@@ -36,9 +38,7 @@ def _redis() -> aioredis.Redis | None:
         return None
     loop = asyncio.get_running_loop()
     if loop not in _clients:
-        _clients[loop] = aioredis.Redis.from_url(
-            settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1
-        )
+        _clients[loop] = redis_clients.async_client(socket_timeout=1, socket_connect_timeout=1)
     return _clients[loop]
 
 

@@ -11,6 +11,7 @@ from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 from core.env import env, env_bool, env_float, env_int, env_list, mailer
+from core.redis_clients import SENTINEL_KWARGS, parse_sentinels, url_options
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -163,14 +164,26 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 REDIS_URL = env("REDIS_URL")
 REDIS_POOL_SIZE = env_int("REDIS_POOL_SIZE", 64, minimum=1)
 REDIS_PREFIX = env("REDIS_PREFIX", "multitude")
+# Redis Sentinel (core/redis_clients.py): "host:port,host:port"; the master's address then
+# comes from the Sentinels, REDIS_URL gives only the database number and the password.
+REDIS_SENTINELS = parse_sentinels(env("REDIS_SENTINELS"))
+REDIS_SENTINEL_MASTER = env("REDIS_SENTINEL_MASTER", "multitude")
 if REDIS_URL:
+    _layer_host = {"address": REDIS_URL, "max_connections": REDIS_POOL_SIZE}
+    _cache_options = {}
+    if REDIS_SENTINELS:
+        _layer_host = {
+            "sentinels": REDIS_SENTINELS,
+            "master_name": REDIS_SENTINEL_MASTER,
+            "sentinel_kwargs": SENTINEL_KWARGS,
+            "max_connections": REDIS_POOL_SIZE,
+            **url_options(REDIS_URL),
+        }
+        _cache_options = {"pool_class": "core.redis_clients.SentinelCachePool"}
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {
-                "hosts": [{"address": REDIS_URL, "max_connections": REDIS_POOL_SIZE}],
-                "prefix": REDIS_PREFIX,
-            },
+            "CONFIG": {"hosts": [_layer_host], "prefix": REDIS_PREFIX},
         }
     }
     CACHES = {
@@ -178,6 +191,7 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": REDIS_PREFIX,
+            "OPTIONS": _cache_options,
         }
     }
 else:
