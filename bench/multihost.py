@@ -69,7 +69,7 @@ from harness import (
     raise_file_limit,
 )
 from live_assembly import plan_people, retire, when_seen
-from netns import Lab, cleanup
+from netns import Lab, cleanup, netem_command
 from wsclient import SEQ, Client, tally_pattern
 
 PREFIX = "mt16"
@@ -137,40 +137,21 @@ def start_postgres(lab: Lab, tmp: Path) -> subprocess.Popen:
     return lab.popen("pg", ["postgres", "-D", str(data)], user="postgres", log=tmp / "pg.log")
 
 
+def redis_server(lab: Lab, host: str, tmp: Path, replica_of: str | None = None):
+    """A Redis server on `host` (no persistence), a replica of `replica_of` if given."""
+    argv = ["redis-server", "--bind", lab.ip(host), "--port", "6379", "--save", "",
+            "--appendonly", "no", "--protected-mode", "no", "--dir", str(tmp)]  # fmt: skip
+    if replica_of:
+        argv += ["--replicaof", lab.ip(replica_of), "6379"]
+    return lab.popen(host, argv, log=tmp / f"{host}.log")
+
+
 def start_redis(lab: Lab, tmp: Path, sentinel: bool) -> dict:
-    common = [
-        "--port",
-        "6379",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        "--protected-mode",
-        "no",
-        "--dir",
-        str(tmp),
-    ]
-    redis = {
-        "primary": lab.popen(
-            "redis1", ["redis-server", "--bind", lab.ip("redis1"), *common], log=tmp / "redis1.log"
-        )
-    }
+    redis = {"primary": redis_server(lab, "redis1", tmp)}
     redis["servers"] = {"redis1": redis["primary"]}
     if not sentinel:
         return redis
-    redis["replica"] = redis["servers"]["redis2"] = lab.popen(
-        "redis2",
-        [
-            "redis-server",
-            "--bind",
-            lab.ip("redis2"),
-            *common,
-            "--replicaof",
-            lab.ip("redis1"),
-            "6379",
-        ],
-        log=tmp / "redis2.log",
-    )
+    redis["replica"] = redis["servers"]["redis2"] = redis_server(lab, "redis2", tmp, "redis1")
     redis["sentinels"] = []
     for host in ("redis1", "redis2", "pg"):
         conf = tmp / f"sentinel-{host}.conf"
@@ -690,28 +671,7 @@ def restore(lab: Lab, apps: dict, redis: dict, host: str, env: dict, args, tmp: 
     from redis.sentinel import Sentinel
 
     primary = master_host(lab)
-    redis["servers"][host] = lab.popen(
-        host,
-        [
-            "redis-server",
-            "--bind",
-            lab.ip(host),
-            "--port",
-            "6379",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--protected-mode",
-            "no",
-            "--dir",
-            str(tmp),
-            "--replicaof",
-            lab.ip(primary),
-            "6379",
-        ],
-        log=tmp / f"{host}.log",
-    )
+    redis["servers"][host] = redis_server(lab, host, tmp, replica_of=primary)
     sentinel = Sentinel([(lab.ip(h), 26379) for h in ("redis1", "redis2", "pg")], socket_timeout=2)
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -944,23 +904,7 @@ def main() -> int:
         netem = None
         for host in lab.hosts if args.delay else ():
             done = subprocess.run(
-                [
-                    "ip",
-                    "netns",
-                    "exec",
-                    lab.ns(host),
-                    "tc",
-                    "qdisc",
-                    "add",
-                    "dev",
-                    "eth0",
-                    "root",
-                    "netem",
-                    "delay",
-                    f"{args.delay}ms",
-                    "limit",
-                    "1000000",
-                ],
+                netem_command(lab.ns(host), args.delay),
                 capture_output=True,
                 text=True,
             )

@@ -30,6 +30,12 @@ def sh(*argv: str, check: bool = True) -> subprocess.CompletedProcess:
     return subprocess.run(argv, check=check, capture_output=True, text=True, timeout=30)
 
 
+def netem_command(ns: str, delay_ms: float) -> list[str]:
+    """Delay every packet leaving the namespace's eth0 by `delay_ms` (needs sch_netem)."""
+    return ["ip", "netns", "exec", ns, "tc", "qdisc", "add", "dev", "eth0", "root", "netem",
+            "delay", f"{delay_ms}ms", "limit", "1000000"]  # fmt: skip
+
+
 def namespaces(prefix: str) -> list[str]:
     out = sh("ip", "netns", "list", check=False).stdout
     return [line.split()[0] for line in out.splitlines() if line.startswith(prefix + "-")]
@@ -106,23 +112,7 @@ class Lab:
             sh("ip", "-n", ns, "link", "set", "eth0", "up")
             sh("ip", "-n", ns, "link", "set", "lo", "up")
             if self.delay_ms:
-                sh(
-                    "ip",
-                    "netns",
-                    "exec",
-                    ns,
-                    "tc",
-                    "qdisc",
-                    "add",
-                    "dev",
-                    "eth0",
-                    "root",
-                    "netem",
-                    "delay",
-                    f"{self.delay_ms}ms",
-                    "limit",
-                    "1000000",
-                )
+                sh(*netem_command(ns, self.delay_ms))
             for key, value in (
                 ("net.core.somaxconn", "8192"),
                 ("net.ipv4.tcp_max_syn_backlog", "8192"),

@@ -1,7 +1,7 @@
 from django.utils.translation import gettext as _
 
 from assemblies.access import can_view, get_assembly_for, membership_for
-from assemblies.models import Assembly, Membership
+from assemblies.models import Assembly, Meeting, Membership
 from core.errors import NotFound
 from proposals.models import Comment, Decision, Proposal
 
@@ -18,6 +18,19 @@ def get_proposal_in(assembly: Assembly | int, proposal_id: int) -> Proposal:
     if proposal is None:
         raise NotFound("proposal_not_found", _("There is no such proposal."))
     return proposal
+
+
+def get_proxy_scope(assembly: Assembly, *, meeting_id=None, proposal_id=None) -> dict:
+    """What a proxy is given for, named by id: {"meeting": …} or {"proposal": …} of this
+    assembly (NotFound otherwise); both or neither are left to the service to refuse."""
+    scope = {}
+    if meeting_id is not None:
+        scope["meeting"] = Meeting.objects.filter(assembly=assembly, pk=meeting_id).first()
+        if scope["meeting"] is None:
+            raise NotFound("meeting_not_found", _("There is no such sitting."))
+    if proposal_id is not None:
+        scope["proposal"] = get_proposal_in(assembly, proposal_id)
+    return scope
 
 
 def get_proposal_for(user, slug: str, proposal_id: int) -> tuple[Proposal, Membership | None]:

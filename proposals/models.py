@@ -206,10 +206,7 @@ class Position(models.Model):
     def who(self) -> str:
         """ "Ana", or "Ben for Ana" when Ben stated it with her proxy."""
         if self.stated_by_id:
-            return _("%(holder)s for %(giver)s") % {
-                "holder": self.stated_by.display_name,
-                "giver": self.member.display_name,
-            }
+            return proxy_label(self.stated_by.display_name, self.member.display_name)
         return self.member.display_name
 
 
@@ -592,3 +589,15 @@ class Proxy(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+    @staticmethod
+    def covering(proposal: Proposal) -> Q:
+        """Proxies that apply to `proposal`: for it, or for the sitting it is decided at."""
+        if proposal.meeting_id:
+            return Q(proposal=proposal) | Q(meeting_id=proposal.meeting_id)
+        return Q(proposal=proposal)
+
+
+def proxy_label(holder: str, giver: str) -> str:
+    """How a position stated with a proxy is named everywhere: "Ben for Ana"."""
+    return _("%(holder)s for %(giver)s") % {"holder": holder, "giver": giver}

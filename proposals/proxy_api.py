@@ -8,11 +8,11 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from assemblies.access import get_assembly_for, get_member_for, require_participant
-from assemblies.models import Meeting
 from core.api import Endpoint, parse, parse_query
 from core.errors import NotFound
 from proposals import selectors, services
-from proposals.models import Mandate, Proposal, Proxy
+from proposals.access import get_proxy_scope
+from proposals.models import Mandate, Proxy
 from proposals.services._common import MAX_REASON
 
 
@@ -74,20 +74,6 @@ class ProxyListFilter(serializers.Serializer):
     all = serializers.BooleanField(required=False, default=False)
 
 
-def _scope(assembly, data: dict) -> dict:
-    """The sitting or proposal named by id, of this assembly (else as missing)."""
-    scope = {}
-    if data.get("meeting") is not None:
-        scope["meeting"] = Meeting.objects.filter(assembly=assembly, pk=data["meeting"]).first()
-        if scope["meeting"] is None:
-            raise NotFound("meeting_not_found", _("There is no such sitting."))
-    if data.get("proposal") is not None:
-        scope["proposal"] = Proposal.objects.filter(assembly=assembly, pk=data["proposal"]).first()
-        if scope["proposal"] is None:
-            raise NotFound("proposal_not_found", _("There is no such proposal."))
-    return scope
-
-
 @extend_schema(tags=["proxies"])
 class AssemblyProxies(Endpoint):
     @extend_schema(
@@ -116,7 +102,9 @@ class AssemblyProxies(Endpoint):
             mandate=data["mandate"],
             may_block=data["may_block"],
             reason=data.get("reason", ""),
-            **_scope(assembly, data),
+            **get_proxy_scope(
+                assembly, meeting_id=data.get("meeting"), proposal_id=data.get("proposal")
+            ),
         )
         return Response(ProxySerializer(proxy).data, status=201)
 

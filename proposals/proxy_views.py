@@ -16,7 +16,7 @@ from assemblies.models import Meeting, MeetingState, Role
 from core.errors import DomainError, NotFound, PermissionDenied
 from core.http import domain_errors_as_pages, form_error
 from proposals import selectors, services
-from proposals.access import get_proposal_for
+from proposals.access import get_proposal_for, get_proxy_scope
 from proposals.forms import ProxyForm, ProxyPositionForm
 from proposals.models import OPEN_PHASES, Proposal, Proxy
 
@@ -85,10 +85,6 @@ def proxies(request, slug):
 
 def _give(assembly, member, form: ProxyForm):
     kind, pk = form.scope_of()
-    scope_model = Meeting if kind == "meeting" else Proposal
-    scope = scope_model.objects.filter(assembly=assembly, pk=pk).first()
-    if scope is None:
-        raise NotFound(f"{kind}_not_found", _("There is no such sitting or proposal."))
     data = form.cleaned_data
     return services.give_proxy(
         actor=member,
@@ -96,7 +92,7 @@ def _give(assembly, member, form: ProxyForm):
         mandate=data["mandate"],
         may_block=data.get("may_block", False),
         reason=data["reason"],
-        **{kind: scope},
+        **get_proxy_scope(assembly, **{f"{kind}_id": pk}),
     )
 
 

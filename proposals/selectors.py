@@ -4,7 +4,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Count, Q
-from django.utils.translation import gettext as _
 
 from assemblies.models import (
     Assembly,
@@ -31,6 +30,7 @@ from proposals.models import (
     Reading,
     TemperatureReading,
     TreeHead,
+    proxy_label,
 )
 
 
@@ -200,10 +200,7 @@ def recorded_name(position: dict) -> str:
     """Who a position of a decision's record is: "Ana", or "Ben for Ana" (her proxy)."""
     stated_by = position.get("stated_by")
     if isinstance(stated_by, dict):
-        return _("%(holder)s for %(giver)s") % {
-            "holder": stated_by.get("member", ""),
-            "giver": position.get("member", ""),
-        }
+        return proxy_label(stated_by.get("member", ""), position.get("member", ""))
     return position.get("member", "")
 
 
@@ -432,11 +429,8 @@ def proxies_carried_on(proposal: Proposal, holder) -> list[CarriedProxy]:
     """The active proxies `holder` carries that cover `proposal`, with each giver's position."""
     if holder is None:
         return []
-    covering = Q(proposal=proposal)
-    if proposal.meeting_id:
-        covering |= Q(meeting_id=proposal.meeting_id)
     proxies = list(
-        Proxy.objects.filter(covering, holder=holder, revoked_at__isnull=True)
+        Proxy.objects.filter(Proxy.covering(proposal), holder=holder, revoked_at__isnull=True)
         .select_related("giver", "assembly")
         .order_by("giver__display_name", "pk")
     )
@@ -448,7 +442,7 @@ def proxies_carried_on(proposal: Proposal, holder) -> list[CarriedProxy]:
     }
     seen, carried = set(), []
     for proxy in proxies:
-        if proxy.giver_id not in seen:  # one proposal's proxy and a sitting's: one giver
+        if proxy.giver_id not in seen:  # a giver listed once, whatever covers the proposal
             seen.add(proxy.giver_id)
             carried.append(CarriedProxy(proxy, positions.get(proxy.giver_id)))
     return carried
@@ -458,11 +452,8 @@ def proxy_given_on(proposal: Proposal, member) -> Proxy | None:
     """The active proxy `member` gave that covers `proposal` (for her proposal page)."""
     if member is None:
         return None
-    covering = Q(proposal=proposal)
-    if proposal.meeting_id:
-        covering |= Q(meeting_id=proposal.meeting_id)
     return (
-        Proxy.objects.filter(covering, giver=member, revoked_at__isnull=True)
+        Proxy.objects.filter(Proxy.covering(proposal), giver=member, revoked_at__isnull=True)
         .select_related("holder")
         .first()
     )

@@ -119,13 +119,13 @@ def revoke_proxy(*, actor: Membership, proxy: Proxy) -> Proxy:
 def proxy_for_statement(*, holder: Membership, giver: Membership, proposal: Proposal) -> Proxy:
     """The proxy `holder` uses to state `giver`'s position on `proposal` (rows locked by the
     caller), or the refusal saying why she may not."""
-    proxies = Proxy.objects.filter(
-        Q(proposal=proposal) | Q(meeting_id=proposal.meeting_id, meeting__isnull=False),
-        giver=giver,
-        holder=holder,
-        revoked_at__isnull=True,
-    ).order_by("meeting_id")  # one for this proposal before one for its sitting
-    proxy = proxies.first()
+    proxy = (
+        Proxy.objects.filter(
+            Proxy.covering(proposal), giver=giver, holder=holder, revoked_at__isnull=True
+        )
+        .order_by("pk")
+        .first()
+    )
     if proxy is None:
         raise PermissionDenied(
             "no_proxy",
@@ -208,9 +208,7 @@ def _overlapping(meeting: Meeting | None, proposal: Proposal | None) -> Q:
     """Proxies that would apply to some of the same proposals as this scope."""
     if meeting is not None:
         return Q(meeting=meeting) | Q(proposal__meeting=meeting)
-    if proposal.meeting_id:
-        return Q(proposal=proposal) | Q(meeting_id=proposal.meeting_id)
-    return Q(proposal=proposal)
+    return Proxy.covering(proposal)
 
 
 def _call_opened(proxy: Proxy) -> bool:
