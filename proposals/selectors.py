@@ -16,6 +16,7 @@ from assemblies.models import (
 from assemblies.rules import Tally
 from assemblies.selectors import presence_of
 from proposals.models import (
+    FINAL_PHASES,
     OPEN_PHASES,
     Comment,
     CommentKind,
@@ -394,10 +395,20 @@ def proxies_of_member(member) -> dict[str, list]:
     if member is None:
         return {"given": [], "held": []}
     active = proxies_of(member.assembly)
-    return {
-        "given": list(active.filter(giver=member)),
-        "held": list(active.filter(holder=member)),
-    }
+    mine = {"given": list(active.filter(giver=member)), "held": list(active.filter(holder=member))}
+    for proxy in mine["given"] + mine["held"]:
+        proxy.revocable = not proxy_call_opened(proxy)  # the page offers only what it can do
+    return mine
+
+
+def proxy_call_opened(proxy: Proxy) -> bool:
+    """Whether a call the proxy covers has opened (or its sitting ended): it then stands."""
+    if proxy.proposal_id:
+        phase = Proposal.objects.filter(pk=proxy.proposal_id).values_list("phase", flat=True)
+        return phase.first() in (Phase.CALL, *FINAL_PHASES)
+    if proxy.meeting.state == MeetingState.ADJOURNED:
+        return True
+    return Proposal.objects.filter(meeting_id=proxy.meeting_id, phase=Phase.CALL).exists()
 
 
 @dataclass

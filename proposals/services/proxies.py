@@ -24,10 +24,8 @@ from assemblies.services import record_action
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from core.events import publish_on_commit
 from proposals.models import FINAL_PHASES, Mandate, Phase, Position, PositionKind, Proposal, Proxy
+from proposals.selectors import proxy_call_opened
 from proposals.services._common import clean_reason
-
-# Phases from which a proxy for the proposal can no longer be revoked: the call has opened.
-CALL_OR_LATER = [Phase.CALL, *FINAL_PHASES]
 
 
 @transaction.atomic
@@ -100,7 +98,7 @@ def revoke_proxy(*, actor: Membership, proxy: Proxy) -> Proxy:
     proxy = Proxy.objects.select_for_update().get(pk=proxy.pk)
     if proxy.revoked_at is not None:
         return proxy  # revoked already: the same answer again
-    if _call_opened(proxy):
+    if proxy_call_opened(proxy):
         raise Conflict(
             "proxy_call_open",
             _(
@@ -209,15 +207,6 @@ def _overlapping(meeting: Meeting | None, proposal: Proposal | None) -> Q:
     if meeting is not None:
         return Q(meeting=meeting) | Q(proposal__meeting=meeting)
     return Proxy.covering(proposal)
-
-
-def _call_opened(proxy: Proxy) -> bool:
-    if proxy.proposal_id:
-        phase = Proposal.objects.filter(pk=proxy.proposal_id).values_list("phase", flat=True)
-        return phase.first() in CALL_OR_LATER
-    if proxy.meeting.state == MeetingState.ADJOURNED:
-        return True
-    return Proposal.objects.filter(meeting_id=proxy.meeting_id, phase=Phase.CALL).exists()
 
 
 def scope_title(proxy: Proxy) -> str:

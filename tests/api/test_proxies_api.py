@@ -95,3 +95,37 @@ def test_revoke_through_the_api_until_the_call_opens(client_as, ana, ben, propos
     late = client_as(ben).post(f"/api/v1/proxies/{again['id']}/revoke/")
     assert late.status_code == 409 and late.json()["code"] == "proxy_call_open"
     assert client_as(None).get(A + "proxies/?all=true").json()["count"] == 2
+
+
+def test_hostile_input_is_refused_with_json_and_changes_nothing(client_as, ana, ben, open_call):
+    proxies = A + "proxies/"
+    nested: dict = {}
+    for _ in range(200):
+        nested = {"x": nested}
+    bodies = [
+        {"holder": ben.pk, "proposal": open_call.pk, "mandate": "agree", "reason": "a\x00b"},
+        {
+            "holder": ben.pk,
+            "proposal": open_call.pk,
+            "mandate": "agree",
+            "reason": "a\u202eb" * 3000,
+        },
+        {"holder": ben.pk, "proposal": open_call.pk, "mandate": "agree", "reason": nested},
+        {"holder": [ben.pk], "proposal": open_call.pk, "mandate": "agree"},
+        {"holder": -1, "proposal": open_call.pk, "mandate": "agree"},
+        {"holder": 2**70, "proposal": open_call.pk, "mandate": "agree"},
+    ]
+    for body in bodies:
+        response = client_as(ana).post(proxies, body, format="json")
+        assert 400 <= response.status_code < 500, (body, response.status_code)
+        assert "code" in response.json()
+    assert client_as(None).get(proxies).json()["count"] == 0
+    url = f"/api/v1/proposals/{open_call.pk}/positions/"
+    for for_member in ("Ana", 1.5, True, 2**70, -3, [ana.pk], {"id": ana.pk}):
+        response = client_as(ben).post(
+            url, {"kind": "agree", "for_member": for_member}, format="json"
+        )
+        assert response.status_code == 400, (for_member, response.json())
+    refused = client_as(ben).post(url, {"kind": "agree", "for_member": ana.pk}, format="json")
+    assert refused.status_code == 403 and refused.json()["code"] == "no_proxy"
+    assert client_as(None).get(url).json()["count"] == 0

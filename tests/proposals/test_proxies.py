@@ -234,3 +234,18 @@ def test_a_retried_statement_is_applied_once(ana, ben, open_call):
     )
     assert first.pk == again.pk
     assert Position.objects.filter(member=ana).count() == 1
+
+
+def test_a_removed_holder_or_giver_ends_the_proxys_use(ana, ben, make_member, facilitator):
+    carla, dee = make_member("Carla"), make_member("Dee")
+    proposal = services.submit_proposal(actor=facilitator, title="Rota", text="A rota.")
+    give(ana, ben, proposal)
+    give(carla, dee, proposal)
+    services.call_for_consensus(actor=facilitator, proposal=proposal)
+    assembly_services.remove_member(actor=facilitator, member=ben)
+    with pytest.raises(PermissionDenied):
+        state(ben, ana, proposal, "agree")  # the holder is no longer a member
+    assembly_services.remove_member(actor=facilitator, member=carla)
+    with pytest.raises(PermissionDenied):
+        state(dee, carla, proposal, "agree")  # nor is the giver: her voice is not carried
+    assert not Position.objects.filter(proposal=proposal).exists()
