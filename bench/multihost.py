@@ -844,7 +844,7 @@ def main() -> int:
     parser.add_argument("--kill-at", type=float, default=0.5, help="share of the window")
     parser.add_argument("--sentinel", action="store_true", help="Redis primary+replica+Sentinel")
     parser.add_argument("--dissent", type=float, default=0.02)
-    parser.add_argument("--ws", default="websockets-sansio")
+    parser.add_argument("--ws", default="core.ws_server:PreparedFrameProtocol")
     parser.add_argument("--no-save", action="store_true")
     parser.add_argument("--keep-logs", action="store_true", help="keep the temporary directory")
     parser.add_argument("--cleanup", action="store_true", help="only remove a leftover lab")

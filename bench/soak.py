@@ -461,7 +461,7 @@ def main() -> int:
     every = min(args.sample_every, max(1.0, minutes * 60 / 30))
     with live_app(args, "soak", "bench-soak") as run:
         code = create_live_assembly()
-        servers = run.app(args.processes, "websockets-sansio")
+        servers = run.app(args.processes, "core.ws_server:PreparedFrameProtocol")
         joined = join_all(servers.ports, code, n)
         proposal = new_proposal("Soak")
         open_call(proposal)

@@ -37,6 +37,7 @@ from channels.layers import channel_layers, get_channel_layer
 from django.conf import settings
 
 from core import redis_clients
+from core.ws_server import PreparedText
 
 logger = logging.getLogger(__name__)
 
@@ -297,6 +298,10 @@ async def with_retries(operation: Callable[[], Awaitable], deadline: float = 0.5
 
 
 class Socket(Protocol):
+    def deliver_now(self, snapshot: PreparedText, seq: int) -> bool:
+        """Deliver at once without awaiting (the frame written, or the snapshot older than
+        what the socket shows); False when only `deliver` can."""
+
     async def deliver(self, text: str, seq: int) -> None: ...
 
 
@@ -430,8 +435,10 @@ class Hub:
         """Write one encoded snapshot to every local socket of the assembly.
 
         With `recheck`, the sockets' access is checked again first, so one that lost it
-        never gets this snapshot. Each write starts eagerly: a socket whose buffer has room
-        (nearly all) is written without scheduling a task; only a slow one is waited for.
+        never gets this snapshot. The websocket frame is encoded once and the same bytes
+        written to every socket whose server offers it (core.ws_server); the others take
+        their ordinary `send`, started eagerly: a socket whose buffer has room is written
+        without scheduling a task; only a slow one is waited for.
         """
         if recheck and _access_check is not None and self.sockets.get(assembly_id):
             try:
@@ -442,8 +449,11 @@ class Hub:
         if sockets:
             self._remember(assembly_id, seq, text)
         loop = asyncio.get_running_loop()
+        snapshot = PreparedText(text)
         slow = []
         for socket in sockets:
+            if socket.deliver_now(snapshot, seq):
+                continue
             task = asyncio.Task(socket.deliver(text, seq), loop=loop, eager_start=True)
             if not task.done():
                 slow.append(task)

@@ -17,9 +17,10 @@ from django.utils.translation import gettext as _
 
 from assemblies.access import get_assembly_for_projector
 from assemblies.models import Meeting, MeetingState, Membership, StackEntry
-from core import broadcast, jsonparse, person_limits
+from core import broadcast, jsonparse, person_limits, ws_server
 from core.db import kept_connection_to_async
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied, Unavailable
+from core.ws_server import PreparedText
 from proposals import services as proposal_services
 from proposals.access import get_proposal_in
 from proposals.models import Proposal
@@ -83,6 +84,8 @@ class AssemblyConsumer(AsyncWebsocketConsumer):
     # No channel of its own: snapshots come from the process's hub (core.broadcast), so a
     # socket costs no channel-layer queue, subscription or receive task.
     channel_layer_alias = "__hub_only__"
+    # Set on connect when the server writes prepared frames (core.ws_server).
+    write_prepared = None
 
     async def connect(self):
         await self.accept()
@@ -101,6 +104,8 @@ class AssemblyConsumer(AsyncWebsocketConsumer):
             return
         self.revoked = False
         self.last_seq = 0
+        prepared = self.scope.get("extensions", {}).get(ws_server.EXTENSION)
+        self.write_prepared = prepared["write"] if prepared else None
         self.acked: OrderedDict[str, dict] = OrderedDict()
         self.tokens, self.refilled_at, self.strikes = float(RATE_BURST), time.monotonic(), 0
         # Join the group *before* reading the first snapshot: no change can fall between.
@@ -135,6 +140,16 @@ class AssemblyConsumer(AsyncWebsocketConsumer):
         self.revoked, self.member_id = True, None
         await broadcast.hub().discard(self.assembly_id, self)
         await self.close(code=CLOSE_FORBIDDEN)
+
+    def deliver_now(self, snapshot: PreparedText, seq: int) -> bool:
+        """The hub's fast path: the snapshot's frame, encoded once for every socket, written
+        straight to this socket when its server offers that (core.ws_server)."""
+        if seq < self.last_seq:
+            return True  # older than what it shows: dropped
+        if self.write_prepared is None or not self.write_prepared(snapshot.frame):
+            return False
+        self.last_seq = seq
+        return True
 
     async def deliver(self, text: str, seq: int) -> None:
         """Called by the hub with an encoded snapshot; older ones than shown are dropped."""
