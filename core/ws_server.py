@@ -16,10 +16,9 @@ Under any other server (or uvicorn's own protocols) the extension is absent and 
 snapshot takes the ordinary ASGI `send`, so nothing depends on it but speed.
 """
 
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.frames import Frame, Opcode
 from websockets.protocol import State
-
-from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 EXTENSION = "multitude.prepared_frames"
 
@@ -32,7 +31,7 @@ def text_frame(text: str) -> bytes:
 class PreparedText:
     """A published text and its frame, encoded at most once however many sockets take it."""
 
-    __slots__ = ("text", "_frame")
+    __slots__ = ("_frame", "text")
 
     def __init__(self, text: str):
         self.text = text

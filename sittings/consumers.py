@@ -10,6 +10,7 @@ import time
 from collections import OrderedDict
 from urllib.parse import parse_qs
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.db import DatabaseError, InterfaceError
@@ -117,6 +118,15 @@ class AssemblyConsumer(AsyncWebsocketConsumer):
         await self.deliver(
             await hub.first_snapshot(self.assembly_id, seq, live.encode_snapshot), seq
         )
+
+    async def dispatch(self, message):
+        """Channels' dispatch without its `close_old_connections` before every frame (a
+        thread hop per message): this consumer reaches the database only through core.db's
+        kept connections and `database_sync_to_async`, which look after their own."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def disconnect(self, code):
         if getattr(self, "counted", False):
@@ -254,7 +264,10 @@ class AssemblyConsumer(AsyncWebsocketConsumer):
         return {"position": position.pk}
 
     async def _send_json(self, data: dict) -> None:
-        await self.send(text_data=json.dumps(data, separators=(",", ":")))
+        text = json.dumps(data, separators=(",", ":"))
+        # An ack or error frame takes the same short way as snapshots when it can.
+        if self.write_prepared is None or not self.write_prepared(ws_server.text_frame(text)):
+            await self.send(text_data=text)
 
     # --- handlers: run in a worker thread, each calls one service ---------------------------
 

@@ -68,7 +68,9 @@ def test_one_frame_reaches_every_client_as_the_same_message():
 
 async def one_frame_to_every_client():
     sockets, results = [], {}
-    server, task, url = await serve(broadcasting_app(sockets, results), ws_per_message_deflate=False)
+    server, task, url = await serve(
+        broadcasting_app(sockets, results), ws_per_message_deflate=False
+    )
     try:
         clients = [await connect(url, compression=None) for _ in range(5)]
         await until(lambda: len(sockets) == 5)

@@ -91,3 +91,40 @@ def test_after_a_disconnection_for_abuse_the_person_waits(server, assembly, part
         assert ws.close_code == 4429
     with open_socket(server, assembly.slug, participant) as again:
         assert first_frame_or_close(again) == 4429
+
+
+def test_a_burst_of_writers_shares_round_trips_and_counts_exactly(settings, live_prefix):
+    """Many people writing at once: their counts go to Redis in a few pipelines (not one
+    round trip each), and each person's count is still exact."""
+    import asyncio
+
+    from core import person_limits
+
+    settings.LIVE_WRITES_PER_PERSON_PER_SECOND = 4
+    round_trips = []
+
+    async def burst():
+        person_limits._clients.clear()
+        person_limits._counts.clear()
+        counts = person_limits._shared_counts(person_limits._redis())
+        send = counts._send
+
+        async def counted_send(batch):
+            round_trips.append(len(batch))
+            await send(batch)
+
+        counts._send = counted_send
+        # 200 people write once each, and person 1 six times, all at the same moment.
+        people = [*range(1000, 1200), *[1] * 6]
+        return await asyncio.gather(*(person_limits.write_allowed(p) for p in people))
+
+    for _attempt in range(3):  # the six writes of person 1 must fall in one second
+        round_trips.clear()
+        started = int(time.time())
+        allowed = asyncio.run(burst())
+        if int(time.time()) == started:
+            break
+    assert allowed[:200] == [True] * 200
+    assert allowed[200:] == [True] * 4 + [False] * 2
+    assert sum(round_trips) == 206
+    assert len(round_trips) <= 3, round_trips  # the first alone, then the rest together
