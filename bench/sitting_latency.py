@@ -853,7 +853,9 @@ def parse_args():
     parser.add_argument("--phones", "-k", type=int, default=4, help="phone contexts (>= 2)")
     parser.add_argument("--quick", action="store_true", help="R=1, K=2: the smoke test")
     parser.add_argument("--server-processes", type=int, default=2, choices=(1, 2))
-    parser.add_argument("--ws", default="core.ws_server:PreparedFrameProtocol", help="uvicorn --ws implementation")
+    parser.add_argument(
+        "--ws", default="core.ws_server:PreparedFrameProtocol", help="uvicorn --ws implementation"
+    )
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds to wait per change")
     parser.add_argument("--seed", type=int, default=1, help="of the pauses before the clicks")
     parser.add_argument(
