@@ -53,6 +53,13 @@ class PreparedFrameProtocol(WebSocketsSansIOProtocol):
         if scope is not None and not self.close_sent:
             scope["extensions"][EXTENSION] = {"write": self.write_prepared}
 
+    async def send(self, message) -> None:
+        await super().send(message)
+        if message["type"] == "websocket.accept":
+            # The handshake's request and response (their headers) are not read again:
+            # some hundreds of bytes per socket, times ten thousand sockets.
+            self.request = self.response = None
+
     def write_prepared(self, frame: bytes) -> bool:
         """Write `frame` now; False when this socket must take the ordinary `send`.
 
