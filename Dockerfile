@@ -62,4 +62,4 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import socket; socket.create_connection(('127.0.0.1', 8000), 3).close()"]
 
-CMD ["uvicorn", "multitude.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--workers", "2", "--ws-per-message-deflate", "false", "--proxy-headers"]
+CMD ["uvicorn", "multitude.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--workers", "2", "--ws-per-message-deflate", "false", "--ws", "core.ws_server:PreparedFrameProtocol", "--proxy-headers"]
