@@ -3,11 +3,13 @@
 - in-process benchmarks (export_positions.py, positions_throughput.py, proposal_page.py):
   Django set up in the script's own process on a throw-away database without Redis
   (`throwaway_database`), an assembly with members (`assembly_with_members`);
-- live benchmarks (live_assembly.py, soak.py): the real app under uvicorn on a throw-away
-  database and Redis prefix (`live_app`, which also tears everything down), the server
-  processes and their CPU and memory from /proc (`Servers`), participants joining through
-  the API (`join_all`), client worker processes (`start_workers`) and their websockets
-  (`open_socket`, with bench/wsclient.py), the results files (`write_results`).
+- live benchmarks (live_assembly.py, soak.py): the real app under uvicorn (or granian) on a
+  throw-away database and Redis prefix (`live_app`, which also tears everything down), the
+  server processes and their CPU and memory from /proc, summed over each process's tree
+  (`Servers`), participants joining through the API (`join_all`), client worker processes
+  (`start_workers`, their own CPU with `own_cpu`) and their websockets (`open_socket`, with
+  bench/wsclient.py), the machine and versions (`machine`), the results files
+  (`write_results`).
 
 Every database is `multitude_bench_<label>_<pid>` on the server of --database-url, dropped at
 the end unless --keep.
@@ -18,7 +20,9 @@ import contextlib
 import json
 import multiprocessing
 import os
+import platform
 import resource
+import signal
 import socket
 import subprocess
 import sys
@@ -45,6 +49,14 @@ UVICORN_FLAGS = [
     "--host", "127.0.0.1", "--lifespan", "on", "--ws-per-message-deflate", "false",
     "--loop", "uvloop", "--http", "httptools", "--log-level", "warning", "--backlog", "4096",
 ]  # fmt: skip
+# granian as close to UVICORN_FLAGS as it goes: ASGI with lifespan, HTTP/1 only, uvloop, the
+# same backlog, websockets on, no access log, one worker per command (the benchmarks start
+# one command per process they want). --backpressure stays at its default (backlog/workers):
+# in granian 2.8.9 it did not cap open websockets (300 held open at --backpressure 2).
+GRANIAN_FLAGS = [
+    "--interface", "asgi", "--host", "127.0.0.1", "--http", "1", "--ws", "--loop", "uvloop",
+    "--workers", "1", "--log-level", "warning", "--no-access-log", "--backlog", "4096",
+]  # fmt: skip
 
 
 # --- processes and /proc --------------------------------------------------------------------
@@ -59,9 +71,42 @@ def raise_file_limit() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
+def stat_fields(pid: int) -> list[str]:
+    """/proc/<pid>/stat after the command name; field i here is field i + 3 of proc(5)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    fields = stat_fields(pid)
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def own_cpu() -> float:
+    """This process's CPU seconds (utime + stime, every thread): a client worker's own cost."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def process_tree(pid: int) -> list[int]:
+    """`pid` and its live descendants, parents first. Servers such as granian serve from
+    worker processes they fork: their CPU and memory are the whole tree's."""
+    tree, at = [pid], 0
+    while at < len(tree):
+        parent = tree[at]
+        at += 1
+        for task in Path(f"/proc/{parent}/task").glob("*"):
+            with contextlib.suppress(OSError):
+                tree += [int(c) for c in (task / "children").read_text().split()]
+    return tree
+
+
+def tree_total(pid: int, measure) -> float:
+    """`measure(p)` summed over `pid`'s tree, skipping processes that exit meanwhile."""
+    total = 0
+    for member in process_tree(pid):
+        with contextlib.suppress(OSError):
+            total += measure(member)
+    return total
 
 
 def memory_kb(pid: int, field: str) -> int:
@@ -125,16 +170,25 @@ class Servers:
     def pids(self) -> list[int]:
         return [p.pid for p in self.processes]
 
+    def serving_pid(self, index: int = 0) -> int:
+        """The process that serves for the index-th command: the deepest of its tree (the
+        command's own process for uvicorn, its worker for granian)."""
+        return process_tree(self.pids()[index])[-1]
+
     def cpu(self) -> float:
-        return sum(cpu_seconds(pid) for pid in self.pids())
+        return sum(tree_total(pid, cpu_seconds) for pid in self.pids())
 
     def rss_kb(self) -> int:
-        return sum(memory_kb(pid, "VmRSS") for pid in self.pids())
+        return sum(tree_total(pid, lambda p: memory_kb(p, "VmRSS")) for pid in self.pids())
 
     def peak_kb(self) -> int:
-        return sum(memory_kb(pid, "VmHWM") for pid in self.pids())
+        return sum(tree_total(pid, lambda p: memory_kb(p, "VmHWM")) for pid in self.pids())
 
     def stop(self) -> None:
+        """SIGTERM each command's process, SIGKILL it after 15 s; then SIGKILL whatever of
+        their trees outlived them (a worker whose supervisor was killed), identified by pid
+        and start time so that a reused pid is left alone."""
+        started = identities(p.pid for p in self.processes if p.poll() is None)
         for process in self.processes:
             process.terminate()
         for process in self.processes:
@@ -142,10 +196,91 @@ class Servers:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 process.kill()
+                process.wait()
+        for pid, start_time in started:
+            with contextlib.suppress(OSError, IndexError):
+                if stat_fields(pid)[19] == start_time:
+                    os.kill(pid, signal.SIGKILL)
+
+
+def identities(pids) -> list[tuple[int, str]]:
+    """(pid, start time) of every process in the trees of `pids` (not yet reaped, so theirs)."""
+    found = []
+    for pid in pids:
+        for member in process_tree(pid):
+            with contextlib.suppress(OSError, IndexError):
+                found.append((member, stat_fields(member)[19]))
+    return found
 
 
 def uvicorn(app: str, *extra: str) -> list[str]:
     return [sys.executable, "-m", "uvicorn", app, "--port", "{port}", *UVICORN_FLAGS, *extra]
+
+
+def granian(app: str, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "granian", *GRANIAN_FLAGS, "--port", "{port}", *extra, app]
+
+
+def machine(postgres_url: str | None = None, redis_url: str | None = None) -> dict:
+    """The machine (cores, memory, kernel, CPU model) and the versions of what ran: Python,
+    the packages, and PostgreSQL and Redis — asked of the servers at `postgres_url` and
+    `redis_url` when given (what was measured), else of the binaries on PATH."""
+    meminfo = Path("/proc/meminfo").read_text().split("\n", 1)[0].split()
+    return {
+        "nproc": os.cpu_count(),
+        "memory_gib": round(int(meminfo[1]) / 1024 / 1024, 1),
+        "kernel": platform.release(),
+        "cpu_model": next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")
+            ),
+            "",
+        ),
+        "versions": {
+            "python": platform.python_version(),
+            **package_versions(),
+            **server_versions(postgres_url, redis_url),
+        },
+    }
+
+
+def package_versions() -> dict:
+    from importlib.metadata import version
+
+    versions = {}
+    for package in ("django", "channels", "channels-redis", "uvicorn", "granian", "redis",
+                    "psycopg", "uvloop", "websockets"):  # fmt: skip
+        with contextlib.suppress(Exception):
+            versions[package] = version(package)
+    return versions
+
+
+def server_versions(postgres_url: str | None, redis_url: str | None) -> dict:
+    versions = {}
+    with contextlib.suppress(Exception):
+        if postgres_url:
+            import psycopg
+
+            with psycopg.connect(database_url(postgres_url, "postgres")) as connection:
+                row = connection.execute("SELECT version()").fetchone()
+            versions["postgres"] = row[0]
+        else:
+            versions["postgres"] = command_output(["postgres", "--version"])
+    with contextlib.suppress(Exception):
+        if redis_url:
+            import redis
+
+            info = redis.Redis.from_url(redis_url, socket_timeout=5).info("server")
+            versions["redis-server"] = f"Redis server v={info['redis_version']}"
+        else:
+            versions["redis-server"] = command_output(["redis-server", "--version"])
+    return versions
+
+
+def command_output(argv: list[str]) -> str:
+    return subprocess.run(argv, capture_output=True, text=True, timeout=10).stdout.strip()
 
 
 # --- the database and Django ------------------------------------------------------------------
@@ -313,7 +448,11 @@ class LiveRun:
         self.servers.append(servers)
         return servers
 
-    def app(self, processes: int, ws: str) -> Servers:
+    def app(self, processes: int, ws: str, server: str = "uvicorn") -> Servers:
+        """The real app in `processes` processes under uvicorn (`ws`: its --ws) or granian
+        (one worker each)."""
+        if server == "granian":
+            return self.start([granian("multitude.asgi:application")] * processes)
         return self.start([uvicorn("multitude.asgi:application", "--ws", ws)] * processes)
 
 

@@ -3,6 +3,7 @@
 
     .venv/bin/python bench/live_assembly.py --participants 500              # make bench
     .venv/bin/python bench/live_assembly.py --participants 5000 --app-processes 2
+    .venv/bin/python bench/live_assembly.py -n 2000 --modes app,granian,limit --runs 3
 
 Starts the real app (uvicorn processes on PostgreSQL and Redis), creates an assembly in a
 throw-away database, joins N participants through `POST /api/v1/assemblies/<slug>/join/`,
@@ -14,24 +15,32 @@ moment inside a window of W seconds. It measures:
 - convergence lag: from the last acknowledgement until every client has seen the final tally;
 - visibility latency of each position (its ack, sent after commit, until every client has
   seen a tally that includes it): p50 / p95 / p99;
-- server CPU seconds (utime + stime from /proc) and memory per connected participant
-  ((RSS with N connected - RSS idle) / N, from /proc/<pid>/status).
+- server CPU seconds (utime + stime from /proc, summed over each server's process tree) and
+  memory per connected participant ((RSS with N connected - RSS idle) / N, from
+  /proc/<pid>/status), beside the load generator's own CPU seconds over the same window
+  (the client worker processes' getrusage), since it shares the machine's cores.
 
 In the same run it measures two references with the same clients and positions:
 the *baseline*, the Channels tutorial pattern (bench/baseline_app.py: group_send on every
 position, one channel-layer message per consumer), and the *limit*, a bare `websockets`
 server that counts positions in memory and broadcasts the same payloads with the same
-coalescing (bench/limit_server.py). Results go to bench/results/live_<N>.json; `--plot`
-draws bench/lag_vs_n.png from every result file.
+coalescing (bench/limit_server.py). The mode `granian` is the same app served by granian
+instead of uvicorn (`app` is served by --server, uvicorn unless told). Every mode starts its
+own server processes, fresh, for each run; the participants join once, through servers of
+their own. With --runs K the modes are measured in turn K times (a new proposal each time),
+and the report gives each figure's median (min-max). Results, with the machine and versions,
+go to bench/results/live_<N>.json; `--plot` draws bench/lag_vs_n.png from every result file.
 
-Exit status 1 if the app lost a position (acknowledged != stored) or a client never saw the
-final tally; timings are reported, not enforced.
+Exit status 1 if the app (under any server) lost a position (acknowledged != stored) or a
+client never saw the final tally, in any run; timings are reported, not enforced.
 """
 
 import argparse
 import asyncio
+import importlib.util
 import json
 import random
+import statistics
 import subprocess
 import sys
 import time
@@ -39,16 +48,21 @@ from pathlib import Path
 
 from harness import (
     BENCH,
+    GRANIAN_FLAGS,
     RESULTS,
+    UVICORN_FLAGS,
+    LiveRun,
     Servers,
     add_live_arguments,
     create_live_assembly,
     join_all,
     live_app,
     live_facilitator,
+    machine,
     new_proposal,
     open_call,
     open_socket,
+    own_cpu,
     start_workers,
     uvicorn,
     write_results,
@@ -89,6 +103,7 @@ async def worker(conn, spec: dict) -> None:
 
     people = spec["people"]
     clients: list[Client | None] = [None] * len(people)
+    failures: dict[str, int] = {}  # why sockets failed to open, for the report
     gate = asyncio.Semaphore(64)
 
     async def open_one(i: int) -> None:
@@ -102,13 +117,16 @@ async def worker(conn, spec: dict) -> None:
                     await asyncio.wait_for(client.opened, 60)
                     clients[i] = client
                     return
-                except (OSError, TimeoutError, ConnectionError):
+                except (OSError, TimeoutError, ConnectionError) as error:
+                    text = f"{type(error).__name__}: {error}"[:200]
+                    failures[text] = failures.get(text, 0) + 1
                     await asyncio.sleep(0.25 * (attempt + 1))
 
     await asyncio.gather(*(open_one(i) for i in range(len(people))))
-    conn.send(("connected", sum(c is not None for c in clients)))
+    conn.send(("connected", sum(c is not None for c in clients), failures))
 
     _go, start, proposal_id = await recv()
+    cpu_at_go = own_cpu()  # the load generator's cost is counted over the server's window
     Client.tally = tally_pattern(proposal_id)
 
     async def act(i: int):
@@ -152,6 +170,7 @@ async def worker(conn, spec: dict) -> None:
             converged,
             sum(c.snapshots for c in live),
             sum(c.closed for c in live),
+            own_cpu() - cpu_at_go,
         )
     )
     for client in live:
@@ -238,7 +257,12 @@ def run_mode(
     rss_idle = servers.rss_kb()
     started = time.time()
     pipes, processes = start_workers(worker, people, workers, answer_timeout=max(60.0, cap))
-    connected = sum(pipe.recv()[1] for pipe in pipes)
+    connected, failures = 0, {}
+    for pipe in pipes:
+        _tag, count, reasons = pipe.recv()
+        connected += count
+        for text, times in reasons.items():
+            failures[text] = failures.get(text, 0) + times
     connect_seconds = time.time() - started
     time.sleep(1.0)  # let the first snapshots settle
     rss_connected = servers.rss_kb()
@@ -249,12 +273,12 @@ def run_mode(
     cpu_before = servers.cpu()
     start = time.time() + 0.5
     spy = None
-    if profile:  # py-spy (pip install py-spy) on the first server process, raw stacks
+    if profile:  # py-spy (pip install py-spy) on the first serving process, raw stacks
         output = RESULTS / f"profile_{len(people)}_{name}.txt"
         RESULTS.mkdir(exist_ok=True)
         spy = subprocess.Popen(
             [str(Path(sys.executable).parent / "py-spy"), "record",
-             "--pid", str(servers.pids()[0]), "--rate", "200", "--nonblocking",
+             "--pid", str(servers.serving_pid()), "--rate", "200", "--nonblocking",
              "--duration", str(int(window + 3)), "--format", "raw", "--output", str(output)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
@@ -272,9 +296,9 @@ def run_mode(
     deadline = time.time() + cap
     for pipe in pipes:
         pipe.send(("final", total, deadline))
-    seen_by_all, converged, snapshots, dropped = None, [], 0, 0
+    seen_by_all, converged, snapshots, dropped, client_cpu = None, [], 0, 0, 0.0
     for pipe in pipes:
-        _tag, seen, conv, n_snapshots, n_closed = pipe.recv()
+        _tag, seen, conv, n_snapshots, n_closed, worker_cpu = pipe.recv()
         seen_by_all = (
             seen
             if seen_by_all is None
@@ -283,6 +307,7 @@ def run_mode(
         converged += conv
         snapshots += n_snapshots
         dropped += n_closed
+        client_cpu += worker_cpu
     cpu = servers.cpu() - cpu_before
     if spy is not None:
         spy.wait(timeout=60)
@@ -308,6 +333,7 @@ def run_mode(
         "mode": name,
         "participants": len(people),
         "connected": connected,
+        "connect_failures": dict(sorted(failures.items(), key=lambda f: -f[1])[:5]),
         "connect_seconds": round(connect_seconds, 1),
         "window": window,
         "server_processes": len(ports),
@@ -323,6 +349,7 @@ def run_mode(
         "latency_p95_s": pct(95),
         "latency_p99_s": pct(99),
         "server_cpu_s": round(cpu, 2),
+        "load_generator_cpu_s": round(client_cpu, 2),
         "rss_idle_mb": round(rss_idle / 1024, 1),
         "rss_connected_mb": round(rss_connected / 1024, 1),
         "peak_rss_mb": round(servers.peak_kb() / 1024, 1),
@@ -334,52 +361,191 @@ def run_mode(
     return result
 
 
-# --- report -------------------------------------------------------------------------------------
+# --- the modes ----------------------------------------------------------------------------------
+
+APP_SERVERS = ("uvicorn", "granian")
+MODES = ("app", *APP_SERVERS, "baseline", "limit")
 
 
-def fmt(value, unit="") -> str:
-    return "—" if value is None else f"{value}{unit}"
+def app_server(mode: str, args) -> str | None:
+    """The server of the real app in `mode`: --server for `app`, the named one for
+    `uvicorn` and `granian`; None for the references."""
+    if mode == "app":
+        return args.server
+    return mode if mode in APP_SERVERS else None
+
+
+def server_name(mode: str, args) -> str:
+    """What serves `mode`: the app's server, uvicorn for the baseline, websockets for the limit."""
+    return app_server(mode, args) or {"baseline": "uvicorn", "limit": "websockets"}[mode]
+
+
+def start_mode(run: LiveRun, mode: str, args, processes: int) -> Servers:
+    server = app_server(mode, args)
+    if server:
+        return run.app(processes, args.ws, server)
+    if mode == "baseline":
+        extra = ("--app-dir", str(BENCH), "--ws", args.ws, "--lifespan", "off")
+        return run.start([uvicorn("baseline_app:application", *extra)] * processes)
+    return run.start([[sys.executable, str(BENCH / "limit_server.py"), "--port", "{port}"]])
+
+
+def measure(run: LiveRun, mode: str, index: int, people: list[dict], args, shape: dict) -> dict:
+    """One run of one mode, on server processes started for it and stopped after."""
+    print(f"{mode}, run {index} of {args.runs}: N={len(people)}, W={args.window} s", flush=True)
+    servers = start_mode(run, mode, args, shape["app_processes"])
+    proposal = new_proposal(f"Benchmark ({mode}, run {index})") if mode != "limit" else None
+    result = run_mode(
+        mode,
+        servers,
+        [dict(p) for p in people],
+        workers=shape["client_workers"],
+        window=args.window,
+        cap=args.cap,
+        proposal=proposal,
+        on_connected=(lambda p=proposal: open_call(p)) if proposal else None,
+        profile=args.profile and index == 1 and app_server(mode, args) is not None,
+    )
+    if proposal is not None:
+        retire(proposal.pk)  # closed and aged out of the snapshot: the next run starts alike
+    servers.stop()
+    return {"run": index, "server": server_name(mode, args), **result}
+
+
+def failed(records: list[dict], n: int, args) -> list[str]:
+    """The runs of the real app that lost a position, missed an ack or never converged."""
+    return [
+        f"{r['mode']} run {r['run']}: {r['acknowledged']} acked, {r['stored']} stored, "
+        f"{r['converged_clients']}/{n} converged"
+        + (f", connect failures {r['connect_failures']}" if r["connect_failures"] else "")
+        for r in records
+        if app_server(r["mode"], args)
+        and (r["acknowledged"] != r["stored"] or r["lag_s"] is None or r["acknowledged"] != n)
+    ]
+
+
+# --- summary and report -------------------------------------------------------------------------
+
+# (key in a run's record, its column in the report, unit)
+SUMMARY = (
+    ("acknowledged", "acked", ""),
+    ("stored", "stored", ""),
+    ("errors", "refused", ""),
+    ("lag_s", "lag", " s"),
+    ("latency_p50_s", "p50", " s"),
+    ("latency_p95_s", "p95", " s"),
+    ("latency_p99_s", "p99", " s"),
+    ("server_cpu_s", "server CPU", " s"),
+    ("load_generator_cpu_s", "load-gen CPU", " s"),
+    ("kb_per_participant", "KB/participant", ""),
+)
+
+
+def spread(values: list) -> dict | None:
+    """Median, min and max of the runs that have the figure (a lag only where it converged)."""
+    values = [v for v in values if v is not None]
+    if not values:
+        return None
+    return {
+        "median": round(statistics.median(values), 3),
+        "min": min(values),
+        "max": max(values),
+        "runs": len(values),
+    }
+
+
+def summarise(records: list[dict], modes: list[str]) -> dict:
+    out = {}
+    for mode in modes:
+        runs = [r for r in records if r["mode"] == mode]
+        out[mode] = {key: spread([r[key] for r in runs]) for key, _column, _unit in SUMMARY}
+        out[mode]["runs"] = len(runs)
+        out[mode]["runs_not_converged"] = sum(r["lag_s"] is None for r in runs)
+        out[mode]["runs_load_generator_above_server"] = sum(
+            r["load_generator_cpu_s"] > r["server_cpu_s"] for r in runs
+        )
+    return out
+
+
+DASH = "\u2013"  # an en dash between min and max
+
+
+def number(value: float) -> str:
+    """3 decimals at most; whole numbers (a median of counts) without any."""
+    value = round(value, 3)
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def cell(figure: dict | None, unit: str) -> str:
+    if figure is None:
+        return "—"
+    median = number(figure["median"])
+    if figure["min"] == figure["max"]:
+        return f"{median}{unit}"
+    return f"{median}{unit} ({number(figure['min'])}{DASH}{number(figure['max'])})"
 
 
 def report(results: dict) -> str:
+    columns = [column for _key, column, _unit in SUMMARY]
     rows = [
-        "| mode | N | procs | acked | stored | lag | p50 | p95 | p99 | server CPU"
-        " | KB/participant |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| mode | server | procs | runs | " + " | ".join(columns) + " |",
+        "|---" * (4 + len(columns)) + "|",
     ]
-    for r in results["modes"]:
-        lag = fmt(r["lag_s"], " s") if r["lag_s"] is not None else (
-            f"did not converge in {r['did_not_converge_in_s']:.0f} s "
-            f"({r['converged_clients']}/{r['participants']})"
-        )  # fmt: skip
+    for mode, summary in results["summary"].items():
+        cells = [cell(summary[key], unit) for key, _column, unit in SUMMARY]
+        if summary["runs_not_converged"]:
+            missed = summary["runs_not_converged"]
+            cells[3] += f"; did not converge in {missed} of {summary['runs']}"
+        first = next(r for r in results["modes"] if r["mode"] == mode)
         rows.append(
-            f"| {r['mode']} | {r['participants']} | {r['server_processes']} | {r['acknowledged']}"
-            f" | {fmt(r['stored'])} | {lag} | {fmt(r['latency_p50_s'], ' s')}"
-            f" | {fmt(r['latency_p95_s'], ' s')} | {fmt(r['latency_p99_s'], ' s')}"
-            f" | {r['server_cpu_s']} s | {r['kb_per_participant']} |"
+            f"| {mode} | {first['server']} | {first['server_processes']}"
+            f" | {summary['runs']} | " + " | ".join(cells) + " |"
         )
-    for key, text in results.get("ratios", {}).items():
-        rows.append(f"\n{key}: {text}")
+    rows.append(
+        f"\nmedian (min{DASH}max) over the runs; lag and percentiles over the runs in which"
+        " every client saw the final tally"
+    )
+    rows += [f"{key}: {text}" for key, text in results["ratios"].items()]
+    rows += results["notes"]
     return "\n".join(rows)
 
 
-def ratios(modes: dict) -> dict:
+def ratios(summary: dict) -> dict:
+    """Each other mode's median lag and server CPU against the app's."""
     out = {}
-    app = modes.get("app")
+    app = summary.get("app")
     if not app:
         return out
-    for other in ("baseline", "limit"):
-        ref = modes.get(other)
-        if not ref:
+    for other, ref in summary.items():
+        if other == "app":
             continue
-        if app["lag_s"] and ref["lag_s"]:
-            out[f"lag {other}/app"] = f"{ref['lag_s'] / app['lag_s']:.2f}x"
-        elif app["lag_s"] and ref["lag_s"] is None:
-            out[f"lag {other}/app"] = (
-                f"> {ref['did_not_converge_in_s'] / app['lag_s']:.0f}x ({other} did not converge)"
+        app_lag, ref_lag = app["lag_s"], ref["lag_s"]
+        if app_lag and ref_lag and app_lag["median"] and ref_lag["median"]:
+            out[f"lag {other}/app"] = f"{ref_lag['median'] / app_lag['median']:.2f}x" + (
+                " (of the runs that converged)"
+                if app["runs_not_converged"] or ref["runs_not_converged"]
+                else ""
             )
-        if app["server_cpu_s"] and ref["server_cpu_s"]:
-            out[f"server CPU {other}/app"] = f"{ref['server_cpu_s'] / app['server_cpu_s']:.2f}x"
+        elif app_lag and app_lag["median"] and ref_lag is None:
+            out[f"lag {other}/app"] = f"({other} did not converge)"
+        app_cpu, ref_cpu = app["server_cpu_s"], ref["server_cpu_s"]
+        if app_cpu and ref_cpu and app_cpu["median"]:
+            out[f"server CPU {other}/app"] = f"{ref_cpu['median'] / app_cpu['median']:.2f}x"
+    return out
+
+
+def notes(summary: dict) -> list[str]:
+    """Where the load generator, on the same cores, cost more CPU than the server measured."""
+    out = []
+    for mode, s in summary.items():
+        if s["runs_load_generator_above_server"]:
+            out.append(
+                f"{mode}: the load generator used more CPU than the server in"
+                f" {s['runs_load_generator_above_server']} of {s['runs']} runs (median"
+                f" {s['load_generator_cpu_s']['median']} s against"
+                f" {s['server_cpu_s']['median']} s); it runs on the same cores, so this"
+                " mode's timings measure the load generator as much as the server."
+            )
     return out
 
 
@@ -392,9 +558,13 @@ def plot() -> None:
     series: dict[str, list[tuple[int, float]]] = {}
     for path in sorted(RESULTS.glob("live_*.json")):
         data = json.loads(path.read_text())
+        by_mode: dict[str, list] = {}
         for r in data["modes"]:
-            if r["lag_s"] is not None:
-                series.setdefault(r["mode"], []).append((r["participants"], r["lag_s"]))
+            by_mode.setdefault(r["mode"], []).append(r)
+        for mode, runs in by_mode.items():
+            if all(r["lag_s"] is not None for r in runs):  # the median of converged files only
+                lag = statistics.median(r["lag_s"] for r in runs)
+                series.setdefault(mode, []).append((runs[0]["participants"], lag))
     fig, ax = plt.subplots(figsize=(7, 4.2))
     for mode, points in sorted(series.items()):
         points.sort()
@@ -412,7 +582,7 @@ def plot() -> None:
 # --- main -----------------------------------------------------------------------------------------
 
 
-def main() -> int:
+def parse_arguments():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--participants", "-n", type=int, default=500)
     parser.add_argument("--window", "-w", type=float, default=10.0)
@@ -421,8 +591,15 @@ def main() -> int:
     )
     parser.add_argument("--workers", type=int, default=0, help="client processes (default 2-4)")
     parser.add_argument(
-        "--modes", default="app,baseline,limit", help="comma-separated: app,baseline,limit"
+        "--modes",
+        default="app,baseline,limit",
+        help="comma-separated, measured in this order: app (the app under --server), uvicorn,"
+        " granian (the app under that server), baseline, limit",
     )
+    parser.add_argument(
+        "--server", choices=APP_SERVERS, default="uvicorn", help="the server of the app mode"
+    )
+    parser.add_argument("--runs", type=int, default=1, help="measure every mode this many times")
     parser.add_argument("--cap", type=float, default=30.0, help="max wait for convergence (s)")
     parser.add_argument("--dissent", type=float, default=0.02, help="share of non-agree")
     parser.add_argument("--ws", default="websockets-sansio", help="uvicorn --ws implementation")
@@ -431,81 +608,70 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--profile", action="store_true", help="py-spy the first app process")
     args = parser.parse_args()
+    args.modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    unknown = sorted(set(args.modes) - set(MODES))
+    if unknown:
+        parser.error(f"unknown mode(s) {', '.join(unknown)}: choose among {', '.join(MODES)}")
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+    servers = {args.server} | {app_server(m, args) for m in args.modes} - {None}
+    if "granian" in servers and importlib.util.find_spec("granian") is None:
+        parser.error("granian is not installed: pip install -e '.[bench]'")
+    return args
+
+
+def main() -> int:
+    args = parse_arguments()
     if args.plot:
         plot()
         return 0
 
     n = args.participants
-    app_processes = args.app_processes or (1 if n <= 2000 else 2)
-    workers = args.workers or min(4, max(2, n // 2500))
-    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    shape = {
+        "app_processes": args.app_processes or (1 if n <= 2000 else 2),
+        "client_workers": args.workers or min(4, max(2, n // 2500)),
+    }
     started = time.time()
     with live_app(args, "live", "bench") as run:
         code = create_live_assembly()
-        app = run.app(app_processes, args.ws)
-        joined = join_all(app.ports, code, n)
+        joining = run.app(shape["app_processes"], args.ws, args.server)
+        joined = join_all(joining.ports, code, n)
+        joining.stop()  # every mode's servers start alike, fresh, after the joins
         people = plan_people(joined, args.window, args.dissent, seed=n)
-        results: dict = {
-            "participants": n,
-            "window": args.window,
-            "app_processes": app_processes,
-            "client_workers": workers,
-            "ws": args.ws,
-            "modes": [],
-        }
-        by_mode = {}
-        for mode in modes:
-            print(f"{mode}: N={n}, W={args.window} s", flush=True)
-            if mode == "app":
-                servers = app
-            elif mode == "baseline":
-                servers = run.start(
-                    [
-                        uvicorn(
-                            "baseline_app:application",
-                            *("--app-dir", str(BENCH), "--ws", args.ws, "--lifespan", "off"),
-                        )
-                    ]
-                    * app_processes
-                )
-            elif mode == "limit":
-                servers = run.start(
-                    [[sys.executable, str(BENCH / "limit_server.py"), "--port", "{port}"]]
-                )
-            else:
-                raise SystemExit(f"unknown mode {mode}")
-            proposal = new_proposal(f"Benchmark ({mode})") if mode != "limit" else None
-            result = run_mode(
-                mode,
-                servers,
-                [dict(p) for p in people],
-                workers=workers,
-                window=args.window,
-                cap=args.cap,
-                proposal=proposal,
-                on_connected=(lambda p=proposal: open_call(p)) if proposal else None,
-                profile=args.profile and mode == "app",
-            )
-            if proposal is not None:
-                retire(proposal.pk)
-            servers.stop()
-            results["modes"].append(result)
-            by_mode[mode] = result
-        results["ratios"] = ratios(by_mode)
-        results["total_seconds"] = round(time.time() - started, 1)
-        print()
-        print(report(results))
-        print(f"\n(total {results['total_seconds']} s)")
-        write_results(results, f"live_{n}.json", args)
-        app_result = by_mode.get("app")
-        if app_result and (
-            app_result["acknowledged"] != app_result["stored"]
-            or app_result["lag_s"] is None
-            or app_result["acknowledged"] != n
-        ):
-            print("FAIL: the app lost positions or a client never saw the final tally")
-            return 1
-        return 0
+        records = [
+            measure(run, mode, index, people, args, shape)
+            for index in range(1, args.runs + 1)
+            for mode in args.modes
+        ]
+    summary = summarise(records, args.modes)
+    results = {
+        "benchmark": "live_assembly",
+        "command": " ".join(sys.argv),
+        "participants": n,
+        "window": args.window,
+        **shape,
+        "server": args.server,
+        "ws": args.ws,
+        "server_flags": {"uvicorn": UVICORN_FLAGS, "granian": GRANIAN_FLAGS},
+        "runs": args.runs,
+        "machine": machine(args.database_url, args.redis_url),
+        "modes": records,  # every run of every mode, in the order measured
+        "summary": summary,
+        "ratios": ratios(summary),
+        "notes": notes(summary),
+        "total_seconds": round(time.time() - started, 1),
+    }
+    print()
+    print(report(results))
+    print(f"\n(total {results['total_seconds']} s)")
+    write_results(results, f"live_{n}.json", args)
+    failures = failed(records, n, args)
+    for line in failures:
+        print(f"FAIL: {line}")
+    if failures:
+        print("FAIL: the app lost positions or a client never saw the final tally")
+        return 1
+    return 0
 
 
 if __name__ == "__main__":

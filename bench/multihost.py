@@ -42,9 +42,7 @@ import asyncio
 import contextlib
 import json
 import os
-import platform
 import random
-import resource
 import shutil
 import signal
 import socket
@@ -63,9 +61,11 @@ from harness import (
     UVICORN_FLAGS,
     cpu_seconds,
     create_live_assembly,
+    machine,
     memory_kb,
     new_proposal,
     open_call,
+    own_cpu,
     raise_file_limit,
 )
 from live_assembly import plan_people, retire, when_seen
@@ -382,11 +382,6 @@ def worker_main(conn, spec: dict) -> None:
         uvloop.run(worker(conn, spec))
     except ImportError:
         asyncio.run(worker(conn, spec))
-
-
-def own_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 async def worker(conn, spec: dict) -> None:
@@ -720,48 +715,6 @@ def redis_state(lab: Lab) -> dict:
     except Exception as error:  # reported, not fatal: the figures above stand
         state["error"] = repr(error)[:200]
     return state
-
-
-# --- machine and versions ------------------------------------------------------------------------
-
-
-def machine() -> dict:
-    from importlib.metadata import version
-
-    meminfo = Path("/proc/meminfo").read_text().split("\n", 1)[0].split()
-    versions = {"python": platform.python_version()}
-    for package in (
-        "django",
-        "channels",
-        "channels-redis",
-        "uvicorn",
-        "redis",
-        "psycopg",
-        "uvloop",
-        "websockets",
-    ):
-        with contextlib.suppress(Exception):
-            versions[package] = version(package)
-    for name, argv in (
-        ("postgres", ["postgres", "--version"]),
-        ("redis-server", ["redis-server", "--version"]),
-    ):
-        with contextlib.suppress(Exception):
-            versions[name] = subprocess.run(argv, capture_output=True, text=True).stdout.strip()
-    return {
-        "nproc": os.cpu_count(),
-        "memory_gib": round(int(meminfo[1]) / 1024 / 1024, 1),
-        "kernel": platform.release(),
-        "cpu_model": next(
-            (
-                line.split(":", 1)[1].strip()
-                for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")
-            ),
-            "",
-        ),
-        "versions": versions,
-    }
 
 
 def summary(runs: list[dict]) -> dict:
