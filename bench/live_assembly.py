@@ -364,7 +364,10 @@ def run_mode(
 # --- the modes ----------------------------------------------------------------------------------
 
 APP_SERVERS = ("uvicorn", "granian")
-MODES = ("app", *APP_SERVERS, "baseline", "limit")
+# The app under uvicorn's own sans-I/O protocol: every snapshot through each socket's ASGI
+# `send`, as before core.ws_server's one frame for many sockets (the `app` mode's --ws).
+PER_SOCKET_SEND = "uvicorn-sansio"
+MODES = ("app", *APP_SERVERS, PER_SOCKET_SEND, "baseline", "limit")
 
 
 def app_server(mode: str, args) -> str | None:
@@ -372,6 +375,8 @@ def app_server(mode: str, args) -> str | None:
     `uvicorn` and `granian`; None for the references."""
     if mode == "app":
         return args.server
+    if mode == PER_SOCKET_SEND:
+        return "uvicorn"
     return mode if mode in APP_SERVERS else None
 
 
@@ -383,7 +388,9 @@ def server_name(mode: str, args) -> str:
 def start_mode(run: LiveRun, mode: str, args, processes: int) -> Servers:
     server = app_server(mode, args)
     if server:
-        return run.app(processes, args.ws, server)
+        return run.app(
+            processes, "websockets-sansio" if mode == PER_SOCKET_SEND else args.ws, server
+        )
     if mode == "baseline":
         extra = ("--app-dir", str(BENCH), "--ws", args.ws, "--lifespan", "off")
         return run.start([uvicorn("baseline_app:application", *extra)] * processes)
@@ -594,6 +601,7 @@ def parse_arguments():
         "--modes",
         default="app,baseline,limit",
         help="comma-separated, measured in this order: app (the app under --server), uvicorn,"
+        " uvicorn-sansio (the app without the prepared-frame protocol),"
         " granian (the app under that server), baseline, limit",
     )
     parser.add_argument(
@@ -602,7 +610,9 @@ def parse_arguments():
     parser.add_argument("--runs", type=int, default=1, help="measure every mode this many times")
     parser.add_argument("--cap", type=float, default=30.0, help="max wait for convergence (s)")
     parser.add_argument("--dissent", type=float, default=0.02, help="share of non-agree")
-    parser.add_argument("--ws", default="websockets-sansio", help="uvicorn --ws implementation")
+    parser.add_argument(
+        "--ws", default="core.ws_server:PreparedFrameProtocol", help="uvicorn --ws of the app"
+    )
     add_live_arguments(parser, no_save_help="do not write bench/results/")
     parser.add_argument("--plot", action="store_true", help="only draw bench/lag_vs_n.png")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
