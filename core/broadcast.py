@@ -467,11 +467,11 @@ class Hub:
     async def _tell_members(self, sockets: list, members: set[int], seq: int) -> None:
         """A small frame to each socket of a member whose own state changed: the page then
         fetches what is that member's alone ("Your position"), which no snapshot carries."""
-        frame = json.dumps({"type": "mine", "seq": seq}, separators=(",", ":"))
+        frame = PreparedText(json.dumps({"type": "mine", "seq": seq}, separators=(",", ":")))
         for socket in sockets:
-            if getattr(socket, "member_id", None) in members:
+            if getattr(socket, "member_id", None) in members and not socket.deliver_now(frame, seq):
                 with contextlib.suppress(Exception):
-                    await socket.deliver(frame, seq)
+                    await socket.deliver(frame.text, seq)
 
 
 _hubs: dict[asyncio.AbstractEventLoop, Hub] = {}
