@@ -11,7 +11,7 @@ import uvicorn
 from websockets.asyncio.client import connect
 
 from core.ws_server import EXTENSION, PreparedFrameProtocol, PreparedText, text_frame
-from tests.fixtures.servers import free_port
+from tests.fixtures.servers import free_port, run_in_own_loop
 
 pytestmark = pytest.mark.slow
 
@@ -63,7 +63,7 @@ def test_text_frame_is_a_final_unmasked_text_frame():
 
 
 def test_one_frame_reaches_every_client_as_the_same_message():
-    asyncio.run(one_frame_to_every_client())
+    run_in_own_loop(one_frame_to_every_client())
 
 
 async def one_frame_to_every_client():
@@ -90,7 +90,7 @@ async def one_frame_to_every_client():
 
 
 def test_a_compressed_socket_takes_the_ordinary_send():
-    asyncio.run(compressed_socket())
+    run_in_own_loop(compressed_socket())
 
 
 async def compressed_socket():
