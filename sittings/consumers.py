@@ -58,10 +58,9 @@ def _projector_key(scope) -> str:
 
 def _identity(scope) -> SocketIdentity:
     user = scope.get("user")
-    session = scope.get("session")
     return SocketIdentity(
         user_id=user.pk if user is not None and user.is_authenticated else None,
-        session_key=getattr(session, "session_key", None),
+        session_key=scope.get("session_key"),
         token=scope.get("token"),
         projector_key=_projector_key(scope),
     )
