@@ -39,7 +39,7 @@ def _allowed_hosts() -> list[str]:
 def _same_origin(scope) -> tuple[str, str, int] | None:
     """The origin of the page this socket would belong to: its scheme and Host header, when
     that host is one we serve (the proxy's X-Forwarded-Proto gives wss behind TLS)."""
-    host = dict(scope.get("headers", [])).get(b"host", b"").decode("latin1")
+    host = _header(scope, b"host")
     domain, _port = split_domain_port(host)
     if not domain or not validate_host(domain, _allowed_hosts()):
         return None

@@ -21,7 +21,6 @@ from assemblies.models import Meeting, MeetingState, Membership, StackEntry
 from core import broadcast, jsonparse, person_limits, ws_server
 from core.db import kept_connection_to_async
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied, Unavailable
-from core.ws_server import PreparedText
 from proposals import services as proposal_services
 from proposals.access import get_proposal_in
 from proposals.models import Proposal
@@ -150,12 +149,12 @@ class AssemblyConsumer(AsyncWebsocketConsumer):
         await broadcast.hub().discard(self.assembly_id, self)
         await self.close(code=CLOSE_FORBIDDEN)
 
-    def deliver_now(self, snapshot: PreparedText, seq: int) -> bool:
+    def deliver_now(self, snapshot: ws_server.PreparedText, seq: int) -> bool:
         """The hub's fast path: the snapshot's frame, encoded once for every socket, written
         straight to this socket when its server offers that (core.ws_server)."""
         if seq < self.last_seq:
             return True  # older than what it shows: dropped
-        if self.write_prepared is None or not self.write_prepared(snapshot.frame):
+        if not self._write_now(snapshot.frame):
             return False
         self.last_seq = seq
         return True
@@ -265,8 +264,12 @@ class AssemblyConsumer(AsyncWebsocketConsumer):
     async def _send_json(self, data: dict) -> None:
         text = json.dumps(data, separators=(",", ":"))
         # An ack or error frame takes the same short way as snapshots when it can.
-        if self.write_prepared is None or not self.write_prepared(ws_server.text_frame(text)):
+        if not self._write_now(ws_server.text_frame(text)):
             await self.send(text_data=text)
+
+    def _write_now(self, frame: bytes) -> bool:
+        """`frame` written straight to the socket, if its server offers that (core.ws_server)."""
+        return self.write_prepared is not None and self.write_prepared(frame)
 
     # --- handlers: run in a worker thread, each calls one service ---------------------------
 
