@@ -99,13 +99,42 @@ def get_assembly_for_join_link(user, slug: str, code: str) -> tuple[Assembly, bo
 def get_assembly_for_projector(user, slug: str, key: str) -> tuple[Assembly, Membership | None]:
     """As `get_assembly_for`, and the projector link's secret opens the assembly's projector
     (the screen in the hall of a private assembly, opened by nobody logged in)."""
-    try:
-        return get_assembly_for(user, slug)
-    except NotFound:
-        assembly = Assembly.objects.filter(slug=slug).first()
-        if assembly is not None and key and constant_time_compare(key, assembly.projector_key):
-            return assembly, None
-        raise
+    user_id = user.pk if user is not None and user.is_authenticated else None
+    found = get_assemblies_for_projector([(user_id, slug, key)])[(user_id, slug, key)]
+    if isinstance(found, NotFound):
+        raise found
+    return found
+
+
+type ProjectorRequest = tuple[int | None, str, str]  # (user id or None, slug, projector key)
+
+
+def get_assemblies_for_projector(
+    requests: list[ProjectorRequest],
+) -> dict[ProjectorRequest, tuple[Assembly, Membership | None] | NotFound]:
+    """`get_assembly_for_projector` for many at once, in two queries (a storm of sockets
+    reconnecting after a host is lost): each request's assembly and membership, or the
+    NotFound it would raise."""
+    slugs = {slug for _user, slug, _key in requests}
+    assemblies = {a.slug: a for a in Assembly.objects.filter(slug__in=slugs)}
+    users = {user_id for user_id, _slug, _key in requests if user_id is not None}
+    memberships = {
+        (m.user_id, m.assembly_id): m
+        for m in Membership.objects.filter(user_id__in=users, assembly__in=assemblies.values())
+    }
+    found: dict[ProjectorRequest, tuple[Assembly, Membership | None] | NotFound] = {}
+    for user_id, slug, key in requests:
+        assembly = assemblies.get(slug)
+        member = memberships.get((user_id, assembly.pk)) if assembly is not None else None
+        if assembly is not None and can_view(assembly, member):
+            found[(user_id, slug, key)] = (assembly, member)
+        elif assembly is not None and key and constant_time_compare(key, assembly.projector_key):
+            found[(user_id, slug, key)] = (assembly, None)
+        else:
+            found[(user_id, slug, key)] = NotFound(
+                "assembly_not_found", _("There is no such assembly.")
+            )
+    return found
 
 
 def get_meeting_for(user, meeting_id: int):

@@ -221,7 +221,12 @@ class Membership(models.Model):
                 name="membership_status_valid",
             ),
         ]
-        indexes = [models.Index(fields=["assembly", "status", "role"])]
+        indexes = [
+            models.Index(fields=["assembly", "status", "role"]),
+            # The guests who joined in the last minute (the flood guard of join_by_code):
+            # without it each join read every membership of the assembly.
+            models.Index(fields=["assembly", "joined_at"], name="membership_recent_joins"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.display_name} ({self.get_role_display()}, {self.assembly})"

@@ -415,8 +415,9 @@ def _refuse_a_flood_of_guests(assembly: Assembly) -> None:
     """A code seen by someone who should not have it (a projector behind them, a leak) must
     not let them fill the assembly with made-up members: guests per minute are capped."""
     since = timezone.now() - timedelta(minutes=1)
+    cap = settings.JOIN_GUESTS_PER_MINUTE
     recent = assembly.memberships.filter(joined_via=JoinedVia.CODE, joined_at__gte=since)
-    if recent.count() >= settings.JOIN_GUESTS_PER_MINUTE:
+    if recent[:cap].count() >= cap:  # counted no further than the cap
         raise TooManyRequests(
             "too_many_guests",
             _("Many people are joining right now: please try again in a minute."),

@@ -25,6 +25,10 @@ socket is lost, to the next app host, resyncs from the first snapshot the server
 resends an unanswered position with the same request id.
 
 --kill app3: the app host's uvicorn process is SIGKILLed at --kill-at of the window.
+--kill app3 --silent: app3 is cut off the network instead (its interface down): no FIN, no
+reset, its sockets just go quiet, as in a partition or a host that hangs. The clients, like
+the browser's, give a connection up after three heartbeats (--heartbeat, the apps'
+LIVE_HEARTBEAT_SECONDS, 10 s by default) without a frame, not even a `beat`.
 --kill redis (needs --sentinel): the Redis primary's redis-server is SIGKILLed; Sentinel
 promotes the replica. "resume" is from the kill until every client has seen a tally that
 includes a position acknowledged after the kill.
@@ -257,6 +261,11 @@ class Link(Client):
     def __init__(self, owner, host: str, token: str):
         super().__init__(f"{host}:{APP_PORT}", f"/ws/assemblies/{LIVE_SLUG}/", token)
         self.owner = owner
+        self.heard_at = time.time()
+
+    def data_received(self, data: bytes) -> None:
+        self.heard_at = time.time()  # anything, a `beat` at least (see watch_for_silence)
+        super().data_received(data)
 
     def on_message(self, payload: bytes) -> None:
         owner = self.owner
@@ -278,7 +287,7 @@ class Link(Client):
                 owner.best = total
                 owner.totals.append(total)
                 owner.times.append(owner.last_snapshot_at)
-        elif payload.startswith(b'{"type":"mine"'):
+        elif payload.startswith((b'{"type":"mine"', b'{"type":"beat"')):
             return
         elif self.answer is not None and not self.answer.done():
             self.answer.set_result(payload)
@@ -300,6 +309,7 @@ class ReconnectingClient:
         self.lost_at: list[float] = []
         self.back_at: list[float] = []  # first snapshot on the new connection
         self.stopping = False
+        self.silent = 0  # connections given up after three heartbeats of silence
 
     async def connect(self, host_index: int, deadline: float) -> bool:
         loop = asyncio.get_running_loop()
@@ -372,6 +382,20 @@ class ReconnectingClient:
         return ("timeout", None, "")
 
 
+async def watch_for_silence(clients: list[ReconnectingClient], heartbeat: float) -> None:
+    """As the browser client does: a connection that brought nothing, not even a `beat`, for
+    three heartbeats is given up (reset) and the client reconnects elsewhere."""
+    limit = 3 * heartbeat + 2
+    while True:
+        await asyncio.sleep(1.0)
+        now = time.time()
+        for client in clients:
+            link = client.link
+            if link is not None and not client.stopping and now - link.heard_at > limit:
+                client.silent += 1
+                link.transport.abort()  # connection_lost -> lost() -> reconnect()
+
+
 def worker_main(conn, spec: dict) -> None:
     raise_file_limit()
     with open(f"/run/netns/{spec['netns']}") as handle:
@@ -404,6 +428,7 @@ async def worker(conn, spec: dict) -> None:
 
     started = time.time()
     await asyncio.gather(*(open_one(c) for c in clients))
+    watchdog = loop.create_task(watch_for_silence(clients, spec["heartbeat"]))
     conn.send(("connected", sum(c.link is not None for c in clients), time.time() - started))
 
     _go, start, proposal_id = await recv()
@@ -444,6 +469,7 @@ async def worker(conn, spec: dict) -> None:
                 "snapshots": sum(c.snapshots for c in clients),
                 "stale_snapshots": sum(c.stale for c in clients),
                 "reconnects": sum(c.reconnects for c in clients),
+                "given_up_for_silence": sum(c.silent for c in clients),
                 "resent_positions": sum(c.retries for c in clients),
                 "lost_at": [t for c in clients for t in c.lost_at],
                 "back_at": [t for c in clients for t in c.back_at],
@@ -453,6 +479,7 @@ async def worker(conn, spec: dict) -> None:
             },
         )
     )
+    watchdog.cancel()
     for client in clients:
         client.stopping = True
         if client.link is not None:
@@ -506,7 +533,11 @@ def run_once(lab, apps, redis, people, args, index: int) -> dict:
     n = len(people)
     proposal = new_proposal(f"Multihost run {index}")
     pipes, processes = start_workers(
-        lab, [dict(p) for p in people], args.workers, answer_timeout=max(90.0, args.cap)
+        lab,
+        [dict(p) for p in people],
+        args.workers,
+        answer_timeout=max(90.0, args.cap),
+        heartbeat=args.heartbeat,
     )
     connected, connect_s = 0, 0.0
     for pipe in pipes:
@@ -533,11 +564,16 @@ def run_once(lab, apps, redis, people, args, index: int) -> dict:
 
         def kill():
             victim = apps[target] if target in apps else redis["servers"][target]
-            with contextlib.suppress(ProcessLookupError):
-                app_cpu_before.pop(target, None)
-                victim.send_signal(signal.SIGKILL)
+            app_cpu_before.pop(target, None)
+            if args.silent:
+                # Cut off without a word: no FIN, no reset; its sockets just go quiet.
+                lab_link(lab, target, "down")
+            else:
+                with contextlib.suppress(ProcessLookupError):
+                    victim.send_signal(signal.SIGKILL)
             killed["at"] = time.time()
-            print(f"  run {index}: killed {target} (pid {victim.pid})", flush=True)
+            how = "cut off" if args.silent else "killed"
+            print(f"  run {index}: {how} {target} (pid {victim.pid})", flush=True)
 
         timer = threading.Timer(max(0.0, at - time.time()), kill)
         timer.start()
@@ -616,12 +652,14 @@ def run_once(lab, apps, redis, people, args, index: int) -> dict:
         "snapshots_received": sum(e["snapshots"] for e in extra),
         "stale_snapshots_dropped": sum(e["stale_snapshots"] for e in extra),
         "reconnects": sum(e["reconnects"] for e in extra),
+        "given_up_for_silence": sum(e["given_up_for_silence"] for e in extra),
         "resent_positions": sum(e["resent_positions"] for e in extra),
         "connected_at_end": sum(e["connected_at_end"] for e in extra),
     }
     if killed:
         t = killed["at"]
         result["killed"] = args.kill
+        result["how"] = "network cut silently" if args.silent else "SIGKILL"
         result["killed_host"] = killed["host"]
         result["killed_at_s"] = round(t - start, 2)
         back = [b - t for e in extra for b in e["back_at"] if b >= t]
@@ -647,6 +685,10 @@ def run_once(lab, apps, redis, people, args, index: int) -> dict:
     return result
 
 
+def lab_link(lab: Lab, host: str, state: str) -> None:
+    subprocess.run(["ip", "-n", lab.ns(host), "link", "set", "eth0", state], check=True)
+
+
 def master_host(lab: Lab) -> str:
     from redis.sentinel import Sentinel
 
@@ -660,6 +702,11 @@ def restore(lab: Lab, apps: dict, redis: dict, host: str, env: dict, args, tmp: 
     current primary, once the Sentinels list it as a healthy replica (so the next run's
     failover has somewhere to go)."""
     if host in apps:
+        if args.silent:  # connected again, and restarted to drop the sockets it still holds
+            lab_link(lab, host, "up")
+            with contextlib.suppress(ProcessLookupError):
+                apps[host].send_signal(signal.SIGKILL)
+            apps[host].wait(timeout=30)
         apps[host] = start_app(lab, host, env, args.ws, tmp)
         wait_port(lab.ip(host), APP_PORT, apps[host], f"app on {host}")
         return
@@ -795,6 +842,17 @@ def main() -> int:
     parser.add_argument("--cap", type=float, default=60.0, help="max wait for convergence (s)")
     parser.add_argument("--kill", choices=[*APP_HOSTS, "redis"], help="kill it mid-call")
     parser.add_argument("--kill-at", type=float, default=0.5, help="share of the window")
+    parser.add_argument(
+        "--silent",
+        action="store_true",
+        help="cut the --kill app host off the network without a word instead of SIGKILL",
+    )
+    parser.add_argument(
+        "--heartbeat",
+        type=float,
+        default=10.0,
+        help="LIVE_HEARTBEAT_SECONDS of the apps; clients give up after three silent ones",
+    )
     parser.add_argument("--sentinel", action="store_true", help="Redis primary+replica+Sentinel")
     parser.add_argument("--dissent", type=float, default=0.02)
     parser.add_argument("--ws", default="core.ws_server:PreparedFrameProtocol")
@@ -811,6 +869,8 @@ def main() -> int:
         return 0
     if args.kill == "redis" and not args.sentinel:
         parser.error("--kill redis needs --sentinel")
+    if args.silent and args.kill not in APP_HOSTS:
+        parser.error("--silent needs --kill app1|app2|app3")
     n = args.participants
     args.workers = args.workers or (2 if n <= 4000 else 4)
 
@@ -835,6 +895,7 @@ def main() -> int:
         wait_port(lab.ip("pg"), 5432, pg, "PostgreSQL")
         wait_port(lab.ip("redis1"), 6379, redis["primary"], "Redis")
         env = app_env(lab, args.sentinel)
+        env["LIVE_HEARTBEAT_SECONDS"] = str(args.heartbeat)
         subprocess.run(
             ["psql", "-h", lab.ip("pg"), "-U", "postgres", "-qc", "CREATE DATABASE multitude"],
             check=True,
@@ -888,6 +949,8 @@ def main() -> int:
             "client_workers": args.workers,
             "sentinel": args.sentinel,
             "kill": args.kill,
+            "silent": args.silent,
+            "heartbeat_s": args.heartbeat,
             "machine": machine(),
             "runs": runs,
             "summary": summary(runs),
@@ -896,7 +959,8 @@ def main() -> int:
         print(json.dumps(results["summary"], indent=1))
         if not args.no_save:
             RESULTS.mkdir(exist_ok=True)
-            name = f"multihost_{n}" + (f"_kill_{args.kill}" if args.kill else "")
+            verb = "cut" if args.silent else "kill"
+            name = f"multihost_{n}" + (f"_{verb}_{args.kill}" if args.kill else "")
             name += "_sentinel" if args.sentinel and args.kill != "redis" else ""
             path = RESULTS / f"{name}.json"
             path.write_text(json.dumps(results, indent=1) + "\n")

@@ -97,8 +97,8 @@ class SoakClient(Client):
                 if found is not None:
                     self.last_tally = tuple(int(g) for g in found.groups())
             super().on_message(payload)
-        elif payload.startswith(b'{"type":"mine"'):
-            return  # "your own state changed": a page refetches it; a load client need not
+        elif payload.startswith((b'{"type":"mine"', b'{"type":"beat"')):
+            return  # "your own state changed" (a page refetches it), or a heartbeat
         elif self.answer is not None and not self.answer.done():
             self.answer.set_result(payload)
         else:

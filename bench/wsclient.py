@@ -139,7 +139,7 @@ class Client(asyncio.Protocol):
                 self.best = total
                 self.totals.append(total)
                 self.times.append(time.time())
-        elif payload.startswith(b'{"type":"mine"'):
-            return  # "your own state changed": a page refetches it; a load client need not
+        elif payload.startswith((b'{"type":"mine"', b'{"type":"beat"')):
+            return  # "your own state changed" (a page refetches it), or a heartbeat
         elif self.answer is not None and not self.answer.done():
             self.answer.set_result(payload)

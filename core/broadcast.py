@@ -304,6 +304,11 @@ class Socket(Protocol):
 
     async def deliver(self, text: str, seq: int) -> None: ...
 
+    def beat_now(self, frame: PreparedText) -> bool:
+        """The heartbeat frame written at once; False when only `send_beat` can."""
+
+    async def send_beat(self, text: str) -> None: ...
+
 
 # Set by the live layer: rechecks the access of a process's open sockets of one assembly
 # (closing or downgrading those that lost it) before they get the next snapshot.
@@ -473,6 +478,26 @@ class Hub:
                 with contextlib.suppress(Exception):
                     await socket.deliver(frame.text, seq)
 
+    async def beat(self) -> None:
+        """A tiny frame to every local socket, every LIVE_HEARTBEAT_SECONDS. A client that
+        hears nothing, not even this, for a few heartbeats takes its connection for lost
+        (a host gone silent, a network cut that sent no reset) and reconnects elsewhere."""
+        loop = asyncio.get_running_loop()
+        slow = []
+        for local in list(self.sockets.values()):
+            for socket in list(local):
+                if socket.beat_now(BEAT):
+                    continue
+                task = asyncio.Task(socket.send_beat(BEAT.text), loop=loop, eager_start=True)
+                if not task.done():
+                    slow.append(task)
+                elif not task.cancelled():
+                    task.exception()  # retrieved: a socket closing meanwhile is not an error
+        if slow:
+            await asyncio.gather(*slow, return_exceptions=True)
+
+
+BEAT = PreparedText(json.dumps({"type": "beat"}, separators=(",", ":")))
 
 _hubs: dict[asyncio.AbstractEventLoop, Hub] = {}
 
@@ -540,7 +565,13 @@ class Flusher:
 
     async def _run(self) -> None:
         was_available = True
+        next_beat = time.monotonic() + settings.LIVE_HEARTBEAT_SECONDS
+        beating: asyncio.Task | None = None
         while True:
+            if time.monotonic() >= next_beat and (beating is None or beating.done()):
+                # Its own task: a slow reader's beat never holds up the next snapshot.
+                beating = asyncio.get_running_loop().create_task(hub().beat(), name="live-beat")
+                next_beat = time.monotonic() + settings.LIVE_HEARTBEAT_SECONDS
             try:
                 available = await live_available()
                 if available and not was_available:

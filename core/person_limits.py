@@ -60,27 +60,37 @@ def socket_closed(user_id: int) -> None:
         del _open[user_id]
 
 
-class SharedCounts:
-    """Counts in Redis of many writers, sent as one pipeline per round trip.
+INCR, EXISTS = "incr", "exists"
 
-    Ten thousand people stating positions within seconds would otherwise cost a round
-    trip each, which under full CPU times out (and fails open). Here the counts wanted
-    while one pipeline is in flight go together in the next one.
+
+class SharedCounts:
+    """Counts and checks in Redis of many sockets, sent as one pipeline per round trip.
+
+    Ten thousand people stating positions within seconds, or reconnecting after a host is
+    lost, would otherwise cost a round trip each, which under full CPU times out (and fails
+    open). Here the counts and checks wanted while one pipeline is in flight go together in
+    the next one.
     """
 
     def __init__(self, client: aioredis.Redis):
         self.client = client
-        self.pending: list[tuple[str, asyncio.Future]] = []
+        self.pending: list[tuple[str, str, asyncio.Future]] = []
         self.sending: asyncio.Task | None = None
 
     async def incr(self, key: str) -> int:
         """The key's count after adding one (it expires a few seconds later)."""
+        return await self._queue(INCR, key)
+
+    async def exists(self, key: str) -> bool:
+        return bool(await self._queue(EXISTS, key))
+
+    async def _queue(self, command: str, key: str):
         loop = asyncio.get_running_loop()
-        counted = loop.create_future()
-        self.pending.append((key, counted))
+        answered = loop.create_future()
+        self.pending.append((command, key, answered))
         if self.sending is None:
             self.sending = loop.create_task(self._send_while_pending())
-        return await counted
+        return await answered
 
     async def _send_while_pending(self) -> None:
         try:
@@ -90,26 +100,32 @@ class SharedCounts:
         finally:
             self.sending = None
 
-    async def _send(self, batch: list[tuple[str, asyncio.Future]]) -> None:
+    async def _send(self, batch: list[tuple[str, str, asyncio.Future]]) -> None:
         pipe = self.client.pipeline(transaction=False)
-        for key, _counted in batch:
-            pipe.incr(key)
-            pipe.expire(key, 3)
+        for command, key, _answered in batch:
+            if command == INCR:
+                pipe.incr(key)
+                pipe.expire(key, 3)
+            else:
+                pipe.exists(key)
         try:
-            results = await pipe.execute()
+            results = iter(await pipe.execute())
         except BaseException as error:
-            # Every writer waiting on this batch hears of it (fails open); a cancellation
+            # Every socket waiting on this batch hears of it (fails open); a cancellation
             # still propagates.
             failure = error if isinstance(error, Exception) else redis.ConnectionError()
-            for _key, counted in batch:
-                if not counted.done():
-                    counted.set_exception(failure)
+            for _command, _key, answered in batch:
+                if not answered.done():
+                    answered.set_exception(failure)
             if not isinstance(error, Exception):
                 raise
             return
-        for (_key, counted), count in zip(batch, results[::2], strict=True):
-            if not counted.done():
-                counted.set_result(count)
+        for command, _key, answered in batch:
+            result = next(results)
+            if command == INCR:
+                next(results)  # the EXPIRE's answer
+            if not answered.done():
+                answered.set_result(result)
 
 
 _counts: dict = {}
@@ -156,7 +172,7 @@ async def penalised(user_id: int) -> bool:
     client = _redis()
     if client is not None:
         try:
-            return bool(await client.exists(_key("penalty", user_id)))
+            return await _shared_counts(client).exists(_key("penalty", user_id))
         except (redis.RedisError, OSError):
             pass
     return _local_penalties.get(user_id, 0) > time.monotonic()

@@ -12,6 +12,7 @@ from django.http import parse_cookie
 from django.http.request import split_domain_port, validate_host
 from django.utils.http import is_same_domain
 
+from core.coalesce import Coalescer
 from core.db import kept_connection_to_async
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -90,15 +91,27 @@ class BrowserOriginValidator:
         return await WebsocketDenier()(scope, receive, send)
 
 
-def _user_for_token(key: str):
+TOKEN_LENGTH = 40  # rest_framework.authtoken's keys
+
+
+def _users_for_tokens(keys: list[str]) -> dict[str, object]:
+    """Each token's active user, else an anonymous one: one query for a whole storm of
+    sockets connecting at once (core.coalesce)."""
     from rest_framework.authtoken.models import Token
 
-    token = Token.objects.select_related("user").filter(key=key).first()
-    if token is None or not token.user.is_active:
-        return AnonymousUser()
-    return token.user
+    found = {
+        token.key: token.user for token in Token.objects.select_related("user").filter(key__in=keys)
+    }
+    return {
+        key: found[key] if key in found and found[key].is_active else AnonymousUser()
+        for key in keys
+    }
 
 
+_tokens = Coalescer(_users_for_tokens)
+
+
+@kept_connection_to_async
 def _user_for_session(session_key: str) -> tuple[object, str | None]:
     """The session's user, checked as Django checks a request's (its auth hash included),
     and the session's key if the session exists."""
@@ -107,15 +120,13 @@ def _user_for_session(session_key: str) -> tuple[object, str | None]:
     return user, store.session_key
 
 
-@kept_connection_to_async
-def _who_connects(token: str, session_key: str | None) -> tuple[object, str | None]:
+async def _who_connects(token: str, session_key: str | None) -> tuple[object, str | None]:
     """A token's user if a token is given (it wins), else the session cookie's."""
+    user = AnonymousUser()
     if session_key:
-        user, session_key = _user_for_session(session_key)
-    else:
-        user = AnonymousUser()
+        user, session_key = await _user_for_session(session_key)
     if token:
-        user = _user_for_token(token)
+        user = await _tokens.get(token) if len(token) == TOKEN_LENGTH else AnonymousUser()
     return user, session_key
 
 
@@ -128,7 +139,8 @@ def _header(scope, name: bytes) -> str:
 
 class SocketAuthMiddleware:
     """Who is connecting: `Authorization: Token <key>` like the REST API, else the session
-    cookie's user, in one database call on a kept connection.
+    cookie's user, in one database call on a kept connection (shared by the tokens of
+    the sockets connecting at the same time).
 
     Channels' AuthMiddlewareStack does the same in three layers (cookies, session, user),
     each keeping its own copy of the scope, and a session wrapper, for as long as the

@@ -318,6 +318,9 @@ LIVE_PUBLISH_INTERVAL = env_float("LIVE_PUBLISH_INTERVAL", 0.1, minimum=0.01)
 # maximum interval: 2,000 sockets -> 0.2 s, 5,000 -> 0.5 s, 10,000 or more -> 1 s.
 LIVE_DELIVERIES_PER_SECOND = env_float("LIVE_DELIVERIES_PER_SECOND", 10000.0, minimum=1)
 LIVE_PUBLISH_INTERVAL_MAX = env_float("LIVE_PUBLISH_INTERVAL_MAX", 1.0, minimum=0.01)
+# Every socket gets a tiny `beat` frame this often (seconds); a client that hears nothing
+# for three of them takes the connection for lost and reconnects (a host gone silent).
+LIVE_HEARTBEAT_SECONDS = env_float("LIVE_HEARTBEAT_SECONDS", 10.0, minimum=0.1)
 # How long a hand signal counts in the live aggregate before it fades (seconds).
 HAND_SIGNAL_SECONDS = env_float("HAND_SIGNAL_SECONDS", 10.0, minimum=0)
 # Per person on the live socket (core/person_limits.py): open sockets per server process,

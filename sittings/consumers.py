@@ -12,13 +12,15 @@ from urllib.parse import parse_qs
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.db import DatabaseError, InterfaceError
 from django.utils.translation import gettext as _
 
-from assemblies.access import get_assembly_for_projector
+from assemblies.access import ProjectorRequest, get_assemblies_for_projector
 from assemblies.models import Meeting, MeetingState, Membership, StackEntry
 from core import broadcast, jsonparse, person_limits, ws_server
+from core.coalesce import Coalescer
 from core.db import kept_connection_to_async
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied, Unavailable
 from proposals import services as proposal_services
@@ -41,12 +43,24 @@ class BadFrame(DomainError):
     """A frame that does not follow the protocol."""
 
 
-def _authorise(user, slug: str, projector_key: str) -> tuple[int, int | None]:
-    assembly, member = get_assembly_for_projector(user, slug, projector_key)
-    if member is not None and member.is_facilitator:
-        # A facilitator's page is open again: her sitting is not left without one.
-        stand_in.note_facilitators_connected({member.pk})
-    return assembly.pk, member.pk if member else None
+def _authorise_many(
+    requests: list[ProjectorRequest],
+) -> dict[ProjectorRequest, tuple[int, int | None] | NotFound]:
+    """Each connecting socket's assembly and membership ids, or its NotFound, for every
+    socket that connected while the previous batch was being read (core.coalesce)."""
+    found = get_assemblies_for_projector(requests)
+    allowed = [value for value in found.values() if not isinstance(value, NotFound)]
+    # A facilitator's page is open again: her sitting is not left without one.
+    stand_in.note_facilitators_connected(
+        {member.pk for _assembly, member in allowed if member is not None and member.is_facilitator}
+    )
+    return {
+        key: value if isinstance(value, NotFound) else (value[0].pk, value[1] and value[1].pk)
+        for key, value in found.items()
+    }
+
+
+_authorise = Coalescer(_authorise_many)
 
 
 def _projector_key(scope) -> str:
@@ -93,10 +107,12 @@ class AssemblyConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_ABUSE)
             return
         try:
-            self.assembly_id, self.member_id = await kept_connection_to_async(_authorise)(
-                self.scope["user"],
-                self.scope["url_route"]["kwargs"]["slug"],
-                self.identity.projector_key,
+            self.assembly_id, self.member_id = await _authorise.get(
+                (
+                    self.identity.user_id,
+                    self.scope["url_route"]["kwargs"]["slug"],
+                    self.identity.projector_key,
+                )
             )
         except NotFound:
             await self.close(code=CLOSE_FORBIDDEN)
@@ -125,6 +141,12 @@ class AssemblyConsumer(AsyncWebsocketConsumer):
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
         await handler(message)
+
+    async def websocket_disconnect(self, message):
+        """Channels' without `close_old_connections` either (see `dispatch`), and without
+        its groups: this consumer has none (the hub holds the sockets)."""
+        await self.disconnect(message["code"])
+        raise StopConsumer()
 
     async def disconnect(self, code):
         if getattr(self, "counted", False):
@@ -158,6 +180,13 @@ class AssemblyConsumer(AsyncWebsocketConsumer):
             return False
         self.last_seq = seq
         return True
+
+    def beat_now(self, frame: ws_server.PreparedText) -> bool:
+        """The hub's heartbeat, written straight to the socket like a snapshot."""
+        return self._write_now(frame.frame)
+
+    async def send_beat(self, text: str) -> None:
+        await self.send(text_data=text)
 
     async def deliver(self, text: str, seq: int) -> None:
         """Called by the hub with an encoded snapshot; older ones than shown are dropped."""

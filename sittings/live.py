@@ -84,6 +84,9 @@ def build_snapshot(assembly_id: int, seq: int) -> dict:
         # "behind": this process cannot hear the others (Redis away); what it shows may
         # lack changes made through other processes until Redis answers again.
         "status": "behind" if broadcast.live_behind() else "live",
+        # A `beat` frame comes this often (seconds): hearing nothing for a few of them, a
+        # client takes its connection for lost and reconnects.
+        "heartbeat": settings.LIVE_HEARTBEAT_SECONDS,
         "meeting": meeting_state(meeting) if meeting else None,
         "proposals": proposal_states(assembly_id, meeting),
         "log_head": LogEntry.objects.filter(assembly_id=assembly_id).aggregate(m=Max("id"))["m"],

@@ -87,6 +87,9 @@ function start(initialRoot) {
   let state = "offline";
   let reconnectTimer = null;
   let everOpen = false; // once live, the controls stay: offline, what they do waits
+  let lastHeard = 0; // when this connection was opened or last brought anything
+  let heartbeatMs = 10000; // how often the server beats (each snapshot says; 10 s until then)
+  const unanswered = new Map(); // request id -> position sent on this connection, not answered
   const keys = {}; // part name -> key of the state it shows
   const parts = partFetcher(() => applyNumbers(lastFrame));
   const timer = countdown();
@@ -106,8 +109,10 @@ function start(initialRoot) {
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
     const ws = new WebSocket(`${scheme}//${location.host}${root.dataset.liveUrl}`);
     socket = ws;
+    lastHeard = Date.now();
     ws.addEventListener("open", () => {
       attempts = 0;
+      lastHeard = Date.now();
       lastSeq = -1; // a new connection starts from its first snapshot
       everOpen = true;
       stopFallback();
@@ -116,14 +121,41 @@ function start(initialRoot) {
       // What was asked while the connection was down goes now, with its own request id.
       drainSocketMessages((message) => ws.send(JSON.stringify(message)));
     });
-    ws.addEventListener("message", (event) => onFrame(JSON.parse(event.data)));
+    ws.addEventListener("message", (event) => {
+      if (ws !== socket) return; // a connection given up for silent, still delivering
+      lastHeard = Date.now();
+      onFrame(JSON.parse(event.data));
+    });
     ws.addEventListener("close", (event) => {
       if (ws !== socket) return; // an earlier connection, already replaced
       showControls(false);
       if (stopped) return;
       if (event.code === 4403) return setStatus("offline");
+      requeueUnanswered();
       scheduleReconnect();
     });
+  }
+
+  function watchForSilence() {
+    // A host that died without a word, or a network cut that sent no reset, leaves the
+    // socket "open" (or its handshake pending) for minutes: silence for three heartbeats
+    // means it is lost.
+    if (!socket || socket.readyState > WebSocket.OPEN || stopped) return;
+    if (Date.now() - lastHeard < 3 * heartbeatMs + 2000) return;
+    const lost = socket;
+    socket = null;
+    lost.close();
+    showControls(false);
+    requeueUnanswered();
+    scheduleReconnect();
+  }
+  setInterval(watchForSilence, 2000);
+
+  function requeueUnanswered() {
+    // Positions sent on a lost connection before their answer go again on the next one,
+    // with the same request id: the server records each request id once.
+    for (const [requestId, item] of unanswered) queueSocketMessage(item.message, item.label, requestId);
+    unanswered.clear();
   }
 
   function scheduleReconnect() {
@@ -150,6 +182,7 @@ function start(initialRoot) {
     if (frame.type === "snapshot") {
       if (frame.seq < lastSeq) return; // an older snapshot overtaken by a newer one
       lastSeq = frame.seq;
+      if (frame.heartbeat) heartbeatMs = frame.heartbeat * 1000;
       // "behind": the server hears only its own changes for a while (docs/live-protocol.md).
       setStatus(frame.status === "behind" ? "behind" : "live");
       const first = lastFrame === null;
@@ -169,8 +202,10 @@ function start(initialRoot) {
       parts.refresh("positions");
       parts.refresh("temperature");
     } else if (frame.type === "error") {
+      unanswered.delete(frame.request_id);
       feedback(frame.message);
     } else if (frame.type === "ack") {
+      unanswered.delete(frame.request_id);
       feedback(labels.status.sent);
     }
   }
@@ -239,7 +274,9 @@ function start(initialRoot) {
   function send(message, label = "") {
     if (!socket || socket.readyState !== WebSocket.OPEN) return queueSocketMessage(message, label);
     requestCounter += 1;
-    socket.send(JSON.stringify({ ...message, request_id: `web-${Date.now()}-${requestCounter}` }));
+    const requestId = `web-${Date.now()}-${requestCounter}`;
+    if (message.type === "position") unanswered.set(requestId, { message, label });
+    socket.send(JSON.stringify({ ...message, request_id: requestId }));
   }
 
   function showControls(visible) {

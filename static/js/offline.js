@@ -181,8 +181,8 @@ async function sendPosition(item) {
 
 // --- hand signals and requests to speak: they wait for the socket -------------------------
 
-export async function queueSocketMessage(message, label) {
-  const item = { request_id: newRequestId(), type: "socket", message, label, queued_at: Date.now() };
+export async function queueSocketMessage(message, label, requestId = newRequestId()) {
+  const item = { request_id: requestId, type: "socket", message, label, queued_at: Date.now() };
   await put(item);
   show(item, "waiting");
 }

@@ -1,5 +1,6 @@
 """A whole sitting in real browsers against a real uvicorn server: live across contexts."""
 
+import signal
 import time
 
 import pytest
@@ -142,3 +143,34 @@ def test_two_facilitators_consoles_stay_in_sync(
     first.get_by_role("button", name="Progressive stack: off").click()
     expect(other.get_by_role("button", name="Progressive stack: on")).to_be_visible()
     expect(other.locator("[data-log]")).to_contain_text("Fran turned the progressive stack on")
+
+
+def test_a_page_notices_a_server_gone_silent_and_is_live_again_when_it_answers(
+    browser, start_server, assembly, participant, open_call
+):
+    """SIGSTOP: the server's sockets stay open but nothing comes (a host hung, or cut off
+    without a reset). Three silent heartbeats later the page says it is reconnecting,
+    instead of showing a stale tally as live; once the server answers it is live again."""
+    server = start_server(LIVE_HEARTBEAT_SECONDS="1")
+    page = logged_in_page(browser, server, participant)
+    snapshots = []
+    page.on(
+        "websocket",
+        lambda ws: ws.on(
+            "framereceived",
+            lambda frame: snapshots.append(frame) if '"type":"snapshot"' in str(frame) else None,
+        ),
+    )
+    page.goto(f"{server['http']}{open_call.get_absolute_url()}")
+    live(page)
+    deadline = time.monotonic() + 10
+    while not snapshots and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    assert snapshots, "no first snapshot"
+    status = page.locator("[data-live-status]").first
+    server["process"].send_signal(signal.SIGSTOP)
+    try:
+        expect(status).to_have_attribute("data-state", "reconnecting", timeout=10_000)
+    finally:
+        server["process"].send_signal(signal.SIGCONT)
+    expect(status).to_have_attribute("data-state", "live", timeout=15_000)

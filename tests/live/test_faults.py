@@ -102,7 +102,7 @@ def frames_until_ack_and_behind(ws, proposal_id: int, total: int, timeout: float
         if frame["type"] == "snapshot":
             if frame.get("status") == "behind" and tally_total(frame, proposal_id) == total:
                 behind = frame
-        elif frame["type"] != "mine":
+        elif frame["type"] not in ("mine", "beat"):
             reply = frame
     assert reply is not None, "no answer to the write"
     assert behind is not None, f"no snapshot marked behind with {total} positions in {timeout}s"

@@ -176,7 +176,7 @@ def test_a_holder_states_over_the_socket_and_everyone_sees_ben_for_ana(world, fa
                             "request_id": "proxy-1"}))  # fmt: skip
         for _ in range(50):
             frame = json.loads(ws.recv(timeout=5))
-            if frame["type"] not in ("snapshot", "mine"):
+            if frame["type"] not in ("snapshot", "mine", "beat"):
                 break
         assert frame["type"] == "ack", frame
         ws.send(json.dumps({"type": "position", "proposal": proposal.pk, "kind": "agree",

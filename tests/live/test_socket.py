@@ -15,6 +15,9 @@ from sittings import services as sitting_services
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
+PUSHED = ("snapshot", "mine", "beat")  # frames the server sends unasked
+
+
 def token_for(member) -> str:
     return Token.objects.get_or_create(user=member.user)[0].key
 
@@ -108,7 +111,7 @@ def test_it_acks_a_position_after_commit_and_applies_a_retry_once(
         receive(ws)
         for _attempt in range(2):
             send(ws, type="position", proposal=open_call.pk, kind="agree", request_id="req-1")
-            ack = receive_until(ws, lambda f: f["type"] not in ("snapshot", "mine"))
+            ack = receive_until(ws, lambda f: f["type"] not in PUSHED)
             assert ack == {"type": "ack", "request_id": "req-1", "position": ack["position"]}
             assert Position.objects.filter(member=participant, is_current=True).exists()
     assert Position.objects.filter(member=participant).count() == 1
@@ -164,7 +167,7 @@ def test_it_authenticates_with_the_session_cookie(server, client, assembly, part
     ) as ws:
         receive(ws)
         send(ws, type="position", proposal=open_call.pk, kind="agree", request_id="c1")
-        assert receive_until(ws, lambda f: f["type"] not in ("snapshot", "mine"))["type"] == "ack"
+        assert receive_until(ws, lambda f: f["type"] not in PUSHED)["type"] == "ack"
 
 
 def test_a_position_on_one_process_reaches_a_client_on_another_within_a_second(
@@ -307,7 +310,7 @@ def test_a_flooding_client_gets_errors_then_is_disconnected_and_others_are_unaff
         assert "rate_limited" in codes
         assert flood.close_code == 4429
         send(calm, type="position", proposal=open_call.pk, kind="agree", request_id="calm")
-        assert receive_until(calm, lambda f: f["type"] not in ("snapshot", "mine"))["type"] == "ack"
+        assert receive_until(calm, lambda f: f["type"] not in PUSHED)["type"] == "ack"
 
 
 def test_a_members_other_sockets_are_told_when_her_position_changes(

@@ -160,7 +160,7 @@ def test_every_socket_message_for_every_role(start_server, private, participant)
                 reply = next(
                     frame
                     for frame in (json.loads(ws.recv(timeout=5)) for _ in range(50))
-                    if frame["type"] not in ("snapshot", "mine")
+                    if frame["type"] not in ("snapshot", "mine", "beat")
                 )
                 expected = "ack" if name in allowed.get(role, set()) else "error"
                 if name == "temperature" and role in allowed:

@@ -213,5 +213,5 @@ def test_malformed_frames_get_an_error_and_the_socket_stays_open(
 def next_answer(ws) -> dict:
     while True:
         frame = json.loads(ws.recv(timeout=5))
-        if frame["type"] not in ("snapshot", "mine"):
+        if frame["type"] not in ("snapshot", "mine", "beat"):
             return frame

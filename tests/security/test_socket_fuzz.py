@@ -49,7 +49,7 @@ frames = st.one_of(
 def answer(ws) -> dict:
     while True:
         frame = json.loads(ws.recv(timeout=10))
-        if frame["type"] not in ("snapshot", "mine"):
+        if frame["type"] not in ("snapshot", "mine", "beat"):
             return frame
 
 
