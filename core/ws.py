@@ -1,5 +1,6 @@
 """Websocket plumbing: who is connecting (session cookie or API token) and from where."""
 
+from dataclasses import dataclass
 from importlib import import_module
 from types import SimpleNamespace
 from urllib.parse import urlsplit
@@ -120,14 +121,39 @@ def _user_for_session(session_key: str) -> tuple[object, str | None]:
     return user, store.session_key
 
 
-async def _who_connects(token: str, session_key: str | None) -> tuple[object, str | None]:
+@dataclass(frozen=True, slots=True)
+class SocketUser:
+    """Who a socket belongs to, as much as the live layer reads (`pk`, `is_authenticated`).
+
+    A socket's scope lives as long as the socket: the whole User row in it (its password
+    hash, dates and model state) cost about a kilobyte per socket, times ten thousand."""
+
+    pk: int | None
+
+    @property
+    def id(self) -> int | None:
+        return self.pk
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.pk is not None
+
+    @property
+    def is_anonymous(self) -> bool:
+        return self.pk is None
+
+
+ANONYMOUS = SocketUser(None)
+
+
+async def _who_connects(token: str, session_key: str | None) -> tuple[SocketUser, str | None]:
     """A token's user if a token is given (it wins), else the session cookie's."""
     user = AnonymousUser()
     if session_key:
         user, session_key = await _user_for_session(session_key)
     if token:
         user = await _tokens.get(token) if len(token) == TOKEN_LENGTH else AnonymousUser()
-    return user, session_key
+    return (SocketUser(user.pk) if user.is_authenticated else ANONYMOUS), session_key
 
 
 def _header(scope, name: bytes) -> str:
@@ -145,7 +171,8 @@ class SocketAuthMiddleware:
     Channels' AuthMiddlewareStack does the same in three layers (cookies, session, user),
     each keeping its own copy of the scope, and a session wrapper, for as long as the
     socket is open; with ten thousand sockets a process those copies were a fifth of its
-    memory. The scope gets `user`, `session_key` (None when the session does not exist)
+    memory. The scope gets `user` (a `SocketUser`: the id, not the row), `session_key`
+    (None when the session does not exist)
     and, when one was sent, `token`: the key stays in the scope so that an open socket is
     checked again when tokens change.
     """
@@ -158,7 +185,9 @@ class SocketAuthMiddleware:
         token = key.strip() if scheme.lower() == "token" else ""
         cookies = parse_cookie(_header(scope, b"cookie"))
         user, session_key = await _who_connects(token, cookies.get(settings.SESSION_COOKIE_NAME))
-        scope = {**scope, "user": user, "session_key": session_key}
+        # Filled in, not copied: each socket has its own scope, and a copy would be kept
+        # (by this frame) as long as the socket.
+        scope["user"], scope["session_key"] = user, session_key
         if token:
             scope["token"] = token
         return await self.app(scope, receive, send)

@@ -57,8 +57,13 @@ class PreparedFrameProtocol(WebSocketsSansIOProtocol):
         await super().send(message)
         if message["type"] == "websocket.accept":
             # The handshake's request and response (their headers) are not read again:
-            # some hundreds of bytes per socket, times ten thousand sockets.
+            # some hundreds of bytes per socket, times ten thousand sockets. Nor are the
+            # scope's headers, which every copy of the scope shares: the origin check and
+            # the auth layer read them before the socket is accepted.
             self.request = self.response = None
+            headers = self.scope.get("headers")
+            if isinstance(headers, list):
+                headers.clear()
 
     def write_prepared(self, frame: bytes) -> bool:
         """Write `frame` now; False when this socket must take the ordinary `send`.

@@ -26,7 +26,7 @@ from assemblies.models import Assembly, Membership
 CLOSED = object()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SocketIdentity:
     """Who a socket authenticated as, and with what (a session or an API token)."""
 
