@@ -21,10 +21,10 @@ from channels.generic.websocket import AsyncWebsocketConsumer  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.urls import path  # noqa: E402
 
-from assemblies.access import get_assembly_for  # noqa: E402
+from assemblies.access import get_assemblies_for_projector  # noqa: E402
 from assemblies.models import Membership  # noqa: E402
 from core import broadcast  # noqa: E402
-from core.errors import DomainError  # noqa: E402
+from core.errors import DomainError, NotFound  # noqa: E402
 from core.ws import websocket_stack  # noqa: E402
 from proposals import services  # noqa: E402
 from proposals.models import Proposal  # noqa: E402
@@ -34,7 +34,12 @@ SEP = (",", ":")  # compact JSON, as the app sends
 
 
 def _authorise(user, slug):
-    assembly, member = get_assembly_for(user, slug)
+    """`user` is the socket's (core.ws.SocketUser: an id); the app's own access rule."""
+    request = (user.pk, slug, "")
+    found = get_assemblies_for_projector([request])[request]
+    if isinstance(found, NotFound):
+        raise found
+    assembly, member = found
     return assembly.pk, member.pk if member else None
 
 
