@@ -8,10 +8,13 @@ How a change reaches every socket:
 2. Each server process runs one flusher task. Every interval it *pops* the dirty
    assemblies (`SPOP`: each one goes to exactly one process), and for each builds the
    snapshot once, numbers it (`INCR`, one sequence per assembly across processes),
-   encodes it once and publishes it once to the assembly's group.
+   encodes it once and publishes it once to the assembly's group. At most one process
+   publishes an assembly per interval (`Dirty.claim`): every process delivers every
+   snapshot to its sockets, so two processes each publishing once per interval would
+   double what each socket receives; the one that finds it claimed keeps its mark.
    The dirty mark is cleared *before* the state is read, so a write that commits during
    the build marks the assembly again and is in the next snapshot: every committed write
-   is published within one interval.
+   is published within two intervals.
 3. Each process has one `Hub`: a single channel-layer channel subscribed to the groups of
    the assemblies that have sockets in this process. It hands each published text to
    those sockets directly, instead of one channel-layer dispatch per consumer.
@@ -51,6 +54,10 @@ FIRST_SNAPSHOT_REUSE_SECONDS = 5.0
 SEQ_KEY = "live:seq:{assembly_id}"
 # Members of an assembly whose own state changed since its last snapshot (see `Change`).
 MINE_KEY = "live:mine:{assembly_id}"
+# Held for one interval by the process that publishes an assembly's snapshot: every process
+# delivers every snapshot to its own sockets, so without it N processes flushing the same
+# assembly would each publish once per interval, N times the intended rate.
+PUBLISHING_KEY = "live:publishing:{assembly_id}"
 
 
 def group_name(assembly_id: int) -> str:
@@ -141,6 +148,19 @@ class Dirty:
                 _availability.failed()
                 logger.warning("Redis unavailable: publishing only this process's changes")
         return popped | access, access
+
+    async def claim(self, assembly_id: int, seconds: float) -> bool:
+        """Whether this process may publish the assembly's snapshot now: at most one per
+        `seconds` across all processes (see PUBLISHING_KEY). Without Redis: always."""
+        if not self.shared or _availability.open:
+            return True
+        try:
+            key = _key(PUBLISHING_KEY.format(assembly_id=assembly_id))
+            milliseconds = max(1, int(seconds * 1000))
+            return bool(await self._redis_async().set(key, 1, nx=True, px=milliseconds))
+        except (redis.RedisError, OSError):
+            _availability.failed()
+            return True  # a Redis fault never holds a change back
 
     async def next_seq(self, assembly_id: int) -> int:
         if self.shared and not _availability.open:
@@ -540,6 +560,11 @@ class Flusher:
         self.before_flush()
         changed, access = await dirty.pop_all()
         for assembly_id in sorted(changed):
+            if not await dirty.claim(assembly_id, interval()):
+                # Another process published it within the interval: ours waits for the
+                # next flush (kept here, with its recheck; its members stay in Redis).
+                dirty.mark_here(assembly_id, access=assembly_id in access)
+                continue
             seq = await dirty.next_seq(assembly_id)
             text = await self.encode_snapshot(assembly_id, seq)
             if text is None:

@@ -123,3 +123,36 @@ def test_every_committed_write_is_seen_by_every_client_within_one_interval(
                 f"write {index} committed at {committed:.3f} was not seen within {BOUND}s"
             )
         assert watcher.seen[-1][1] == total_writes
+
+
+def test_two_processes_publish_an_assembly_at_most_once_per_interval_between_them(
+    start_server, assembly, open_call, make_member, facilitator
+):
+    """Both processes flush the assembly and each delivers every snapshot to its sockets:
+    without the claim (core.broadcast.Dirty.claim) each socket got a snapshot per interval
+    from each process, twice the intended rate."""
+    interval, window = 0.5, 4.0
+    servers = [start_server(LIVE_PUBLISH_INTERVAL=str(interval)) for _ in range(2)]
+    writers = [make_member() for _ in range(int(window / 0.05))]
+    facilitator.api_token = Token.objects.get_or_create(user=facilitator.user)[0].key
+    with contextlib.ExitStack() as sockets:
+        watchers = [
+            Watcher(sockets.enter_context(socket_for(s, assembly.slug, facilitator)), open_call.pk)
+            for s in servers
+        ]
+        for watcher in watchers:
+            watcher.ws.recv(timeout=5)  # the first snapshot, not counted
+            watcher.start()
+        started = time.monotonic()
+        for member in writers:  # a steady stream of changes, one every 50 ms
+            services.take_position(actor=member, proposal=open_call, kind="agree")
+            time.sleep(max(0.0, started + 0.05 * (writers.index(member) + 1) - time.monotonic()))
+        ended = time.monotonic()
+        time.sleep(2 * interval + 0.5)
+        for watcher in watchers:
+            watcher.stop.set()
+            watcher.join(timeout=5)
+    for watcher in watchers:
+        during = [at for at, _total in watcher.seen if started <= at <= ended]
+        assert len(during) <= (ended - started) / interval + 2, len(during)
+        assert watcher.seen[-1][1] == len(writers)  # and nothing was left out
