@@ -473,19 +473,10 @@ class Hub:
         sockets = list(self.sockets.get(assembly_id, ()))
         if sockets:
             self._remember(assembly_id, seq, text)
-        loop = asyncio.get_running_loop()
         snapshot = PreparedText(text)
-        slow = []
-        for socket in sockets:
-            if socket.deliver_now(snapshot, seq):
-                continue
-            task = asyncio.Task(socket.deliver(text, seq), loop=loop, eager_start=True)
-            if not task.done():
-                slow.append(task)
-            elif not task.cancelled():
-                task.exception()  # retrieved: a socket closing meanwhile is not an error
-        if slow:
-            await asyncio.gather(*slow, return_exceptions=True)
+        await _write_to_each(
+            sockets, lambda s: s.deliver_now(snapshot, seq), lambda s: s.deliver(text, seq)
+        )
         if mine:
             await self._tell_members(sockets, set(mine), seq)
 
@@ -502,19 +493,26 @@ class Hub:
         """A tiny frame to every local socket, every LIVE_HEARTBEAT_SECONDS. A client that
         hears nothing, not even this, for a few heartbeats takes its connection for lost
         (a host gone silent, a network cut that sent no reset) and reconnects elsewhere."""
-        loop = asyncio.get_running_loop()
-        slow = []
-        for local in list(self.sockets.values()):
-            for socket in list(local):
-                if socket.beat_now(BEAT):
-                    continue
-                task = asyncio.Task(socket.send_beat(BEAT.text), loop=loop, eager_start=True)
-                if not task.done():
-                    slow.append(task)
-                elif not task.cancelled():
-                    task.exception()  # retrieved: a socket closing meanwhile is not an error
-        if slow:
-            await asyncio.gather(*slow, return_exceptions=True)
+        sockets = [socket for local in list(self.sockets.values()) for socket in local]
+        await _write_to_each(sockets, lambda s: s.beat_now(BEAT), lambda s: s.send_beat(BEAT.text))
+
+
+async def _write_to_each(sockets: list, write_now, send) -> None:
+    """`write_now(socket)` for each socket (the prepared frame, written at once); where it
+    cannot, the coroutine `send(socket)`, started eagerly: a socket whose buffer has room is
+    written without scheduling a task; only the slow ones are waited for."""
+    loop = asyncio.get_running_loop()
+    slow = []
+    for socket in sockets:
+        if write_now(socket):
+            continue
+        task = asyncio.Task(send(socket), loop=loop, eager_start=True)
+        if not task.done():
+            slow.append(task)
+        elif not task.cancelled():
+            task.exception()  # retrieved: a socket closing meanwhile is not an error
+    if slow:
+        await asyncio.gather(*slow, return_exceptions=True)
 
 
 BEAT = PreparedText(json.dumps({"type": "beat"}, separators=(",", ":")))
